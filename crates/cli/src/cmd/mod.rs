@@ -1,0 +1,12 @@
+//! One module per subcommand; `dispatch` is the only place that maps commands to code.
+
+pub mod simulate;
+
+use crate::args::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Simulate(args) => simulate::run(args),
+    }
+}

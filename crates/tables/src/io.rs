@@ -1,0 +1,103 @@
+//! Format-neutral reading and writing of frames: the file extension picks Parquet
+//! (`.parquet`, `.pq`) or tab-separated text (anything else), every frame is validated
+//! against its table schema on the way in and on the way out, and writers are atomic.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::atomic::AtomicFile;
+use crate::error::{Place, Result, TableError};
+use crate::frame::Frame;
+use crate::parquet_io::{read_parquet, ParquetSink};
+use crate::schema::TableSchema;
+use crate::text::{read_text, write_header, write_rows};
+
+/// The on-disk form of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Tab-separated text.
+    Text,
+    /// Apache Parquet.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The format a path's extension implies.
+    pub fn of(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("parquet" | "pq") => TableFormat::Parquet,
+            _ => TableFormat::Text,
+        }
+    }
+}
+
+/// Reads and validates a frame.
+pub fn read_frame(path: &Path, schema: &TableSchema) -> Result<Frame> {
+    match TableFormat::of(path) {
+        TableFormat::Parquet => read_parquet(path, schema),
+        TableFormat::Text => read_text(path, schema),
+    }
+}
+
+/// Validates and writes a whole frame atomically.
+pub fn write_frame(path: &Path, frame: &Frame, schema: &TableSchema) -> Result<()> {
+    FrameSink::create(path, frame, schema)?.finish()
+}
+
+/// A streaming, validating, atomic writer of frames that share one set of columns.
+pub struct FrameSink {
+    path: PathBuf,
+    schema: TableSchema,
+    rows_written: usize,
+    inner: SinkKind,
+}
+
+enum SinkKind {
+    Text { out: BufWriter<File>, file: AtomicFile },
+    Parquet(ParquetSink),
+}
+
+impl FrameSink {
+    /// Starts writing `path`; `template` gives the columns and metadata and its rows are written.
+    pub fn create(path: &Path, template: &Frame, schema: &TableSchema) -> Result<Self> {
+        schema.validate(template, path, &|row| Place::Row(row + 1))?;
+        let inner = match TableFormat::of(path) {
+            TableFormat::Parquet => SinkKind::Parquet(ParquetSink::create(path, template)?),
+            TableFormat::Text => {
+                let mut file = AtomicFile::create(path)?;
+                let handle = file.file().try_clone().map_err(|e| TableError::io(path, e))?;
+                let mut out = BufWriter::new(handle);
+                write_header(&mut out, template)
+                    .and_then(|_| write_rows(&mut out, template))
+                    .map_err(|e| TableError::io(path, e))?;
+                SinkKind::Text { out, file }
+            }
+        };
+        Ok(Self { path: path.to_path_buf(), schema: schema.clone(), rows_written: template.n_rows(), inner })
+    }
+
+    /// Validates and appends the rows of `frame`.
+    pub fn write(&mut self, frame: &Frame) -> Result<()> {
+        let offset = self.rows_written;
+        self.schema.validate(frame, &self.path, &|row| Place::Row(offset + row + 1))?;
+        match &mut self.inner {
+            SinkKind::Parquet(sink) => sink.write(frame)?,
+            SinkKind::Text { out, .. } => write_rows(out, frame).map_err(|e| TableError::io(&self.path, e))?,
+        }
+        self.rows_written += frame.n_rows();
+        Ok(())
+    }
+
+    /// Completes the file and moves it into place.
+    pub fn finish(self) -> Result<()> {
+        match self.inner {
+            SinkKind::Parquet(sink) => sink.finish(),
+            SinkKind::Text { mut out, file } => {
+                out.flush().map_err(|e| TableError::io(&self.path, e))?;
+                drop(out);
+                file.commit()
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Parquet form of frames, through arrow-rs. Frame metadata goes into the file's key-value
+//! metadata; text columns are UTF-8, numbers Float64/Int64, flags Boolean, all nullable.
+//! Writers stream row groups, so a genome-wide table never has to be held whole.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::atomic::AtomicFile;
+use crate::error::{Place, Result, TableError};
+use crate::frame::{ColumnData, Frame};
+use crate::schema::{CellKind, TableSchema};
+
+/// Key under which arrow stores its own schema; not part of a frame's metadata.
+const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
+
+fn parquet_err(path: &Path, e: impl std::fmt::Display) -> TableError {
+    TableError::format(path, format!("Parquet: {e}"))
+}
+
+fn arrow_schema(frame: &Frame) -> SchemaRef {
+    let fields: Vec<Field> = frame
+        .columns
+        .iter()
+        .map(|c| {
+            let t = match c.data {
+                ColumnData::Str(_) => DataType::Utf8,
+                ColumnData::F64(_) => DataType::Float64,
+                ColumnData::I64(_) => DataType::Int64,
+                ColumnData::Bool(_) => DataType::Boolean,
+            };
+            Field::new(&c.name, t, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+fn to_batch(frame: &Frame, schema: &SchemaRef) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
+    let arrays: Vec<ArrayRef> = frame
+        .columns
+        .iter()
+        .map(|c| -> ArrayRef {
+            match &c.data {
+                ColumnData::Str(v) => Arc::new(v.iter().map(|s| s.as_deref()).collect::<StringArray>()),
+                ColumnData::F64(v) => Arc::new(v.iter().copied().collect::<Float64Array>()),
+                ColumnData::I64(v) => Arc::new(v.iter().copied().collect::<Int64Array>()),
+                ColumnData::Bool(v) => Arc::new(v.iter().copied().collect::<BooleanArray>()),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(schema.clone(), arrays)
+}
+
+/// Streams frames with one fixed set of columns into a Parquet file, one row group a batch.
+pub struct ParquetSink {
+    path: PathBuf,
+    schema: SchemaRef,
+    writer: ArrowWriter<File>,
+    file: AtomicFile,
+}
+
+impl ParquetSink {
+    /// Starts a file whose columns and metadata are those of `template` (its rows are written too).
+    pub fn create(path: &Path, template: &Frame) -> Result<Self> {
+        let mut file = AtomicFile::create(path)?;
+        let handle = file.file().try_clone().map_err(|e| TableError::io(path, e))?;
+        let schema = arrow_schema(template);
+        let kv: Vec<KeyValue> =
+            template.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(Some(kv))
+            .build();
+        let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props)).map_err(|e| parquet_err(path, e))?;
+        let mut sink = Self { path: path.to_path_buf(), schema, writer, file };
+        if template.n_rows() > 0 {
+            sink.write(template)?;
+        }
+        Ok(sink)
+    }
+
+    /// Appends the rows of `frame` (same columns as the template).
+    pub fn write(&mut self, frame: &Frame) -> Result<()> {
+        let batch = to_batch(frame, &self.schema).map_err(|e| parquet_err(&self.path, e))?;
+        self.writer.write(&batch).map_err(|e| parquet_err(&self.path, e))?;
+        self.writer.flush().map_err(|e| parquet_err(&self.path, e))
+    }
+
+    /// Writes the footer and moves the file into place.
+    pub fn finish(self) -> Result<()> {
+        self.writer.close().map_err(|e| parquet_err(&self.path, e))?;
+        self.file.commit()
+    }
+}
+
+/// Reads a whole Parquet file into a frame, typed and validated against `schema`.
+pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<Frame> {
+    let file = File::open(path).map_err(|e| TableError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))?;
+    let mut frame = Frame::default();
+    if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
+        for entry in kv.iter().filter(|e| e.key != ARROW_SCHEMA_KEY) {
+            frame.metadata.insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
+        }
+    }
+    let fields: Vec<(String, DataType)> =
+        builder.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+    let names: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
+    schema.check_columns(&names, path)?;
+    let mut columns: Vec<ColumnData> = Vec::with_capacity(fields.len());
+    for (name, t) in &fields {
+        // A column that may hold several kinds (phenotypes: numbers or categories) keeps the
+        // kind it is stored as; otherwise the schema's declared kind decides.
+        let natural = match t {
+            DataType::Utf8 | DataType::LargeUtf8 => Some(CellKind::Str),
+            DataType::Float64 | DataType::Float32 => Some(CellKind::F64),
+            DataType::Int64 | DataType::Int32 => Some(CellKind::I64),
+            DataType::Boolean => Some(CellKind::Bool),
+            _ => None,
+        };
+        let kind = match natural {
+            Some(k) if schema.accepts(name, k) => k,
+            _ => schema.kind_of(name).unwrap_or(CellKind::Str),
+        };
+        columns.push(match kind {
+            CellKind::Str => ColumnData::Str(Vec::new()),
+            CellKind::F64 => ColumnData::F64(Vec::new()),
+            CellKind::I64 => ColumnData::I64(Vec::new()),
+            CellKind::Bool => ColumnData::Bool(Vec::new()),
+        });
+        let compatible = matches!(
+            (kind, t),
+            (CellKind::Str, DataType::Utf8 | DataType::LargeUtf8)
+                | (CellKind::F64, DataType::Float64 | DataType::Float32 | DataType::Int64 | DataType::Int32)
+                | (CellKind::I64, DataType::Int64 | DataType::Int32)
+                | (CellKind::Bool, DataType::Boolean)
+        );
+        if !compatible {
+            return Err(TableError::Columns {
+                path: path.into(),
+                message: format!("column {name:?} is stored as {t}, expected {kind:?}"),
+            });
+        }
+    }
+    let reader = builder.build().map_err(|e| parquet_err(path, e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| parquet_err(path, e))?;
+        for (j, column) in columns.iter_mut().enumerate() {
+            append_array(column, batch.column(j).as_ref());
+        }
+    }
+    for ((name, _), data) in fields.into_iter().zip(columns) {
+        frame.push(name, data);
+    }
+    schema.validate(&frame, path, &|row| Place::Row(row + 1))?;
+    Ok(frame)
+}
+
+fn append_array(column: &mut ColumnData, array: &dyn Array) {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+    let valid = |i: usize| array.is_valid(i);
+    let n = array.len();
+    match column {
+        ColumnData::Str(v) => match array.data_type() {
+            DataType::LargeUtf8 => {
+                let a = array.as_string::<i64>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i).to_owned())))
+            }
+            _ => {
+                let a = array.as_string::<i32>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i).to_owned())))
+            }
+        },
+        ColumnData::F64(v) => match array.data_type() {
+            DataType::Float32 => {
+                let a = array.as_primitive::<Float32Type>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i) as f64)))
+            }
+            DataType::Int64 => {
+                let a = array.as_primitive::<Int64Type>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i) as f64)))
+            }
+            DataType::Int32 => {
+                let a = array.as_primitive::<Int32Type>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i) as f64)))
+            }
+            _ => {
+                let a = array.as_primitive::<Float64Type>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i))))
+            }
+        },
+        ColumnData::I64(v) => match array.data_type() {
+            DataType::Int32 => {
+                let a = array.as_primitive::<Int32Type>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i) as i64)))
+            }
+            _ => {
+                let a = array.as_primitive::<Int64Type>();
+                v.extend((0..n).map(|i| valid(i).then(|| a.value(i))))
+            }
+        },
+        ColumnData::Bool(v) => {
+            let a = array.as_boolean();
+            v.extend((0..n).map(|i| valid(i).then(|| a.value(i))))
+        }
+    }
+}
