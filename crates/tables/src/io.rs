@@ -63,7 +63,7 @@ enum SinkKind {
         out: BufWriter<File>,
         file: AtomicFile,
     },
-    Parquet(ParquetSink),
+    Parquet(Box<ParquetSink>),
 }
 
 impl FrameSink {
@@ -71,7 +71,9 @@ impl FrameSink {
     pub fn create(path: &Path, template: &Frame, schema: &TableSchema) -> Result<Self> {
         schema.validate(template, path, &|row| Place::Row(row + 1))?;
         let inner = match TableFormat::of(path) {
-            TableFormat::Parquet => SinkKind::Parquet(ParquetSink::create(path, template)?),
+            TableFormat::Parquet => {
+                SinkKind::Parquet(Box::new(ParquetSink::create(path, template)?))
+            }
             TableFormat::Text => {
                 let mut file = AtomicFile::create(path)?;
                 let handle = file

@@ -2,7 +2,6 @@
 //! decoded independently of the simulator's own genotype code).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use biomarker_sim::{files, SimConfig};
 use biomarker_tables::plink::{decode_alt_counts, Fileset};
@@ -40,7 +39,6 @@ fn corr(x: &[f64], y: &[f64]) -> f64 {
 
 struct Cohort {
     _dir: tempfile::TempDir,
-    root: std::path::PathBuf,
     set: Fileset,
     truth: serde_json::Value,
     pheno: PhenoTable,
@@ -63,7 +61,6 @@ fn cohort() -> Cohort {
     let covar = PhenoTable::read(&root.join(files::COVARIATES)).unwrap();
     Cohort {
         _dir: dir,
-        root,
         set,
         truth,
         pheno,
@@ -221,5 +218,4 @@ fn volume_table_matches_the_label_maps_exactly() {
             assert!(count > 0, "{iid}: {name} is empty");
         }
     }
-    let _ = Path::new(&root);
 }
