@@ -4,6 +4,7 @@
 
 mod plink;
 mod roundtrip;
+mod schema_peer;
 mod validation;
 
 use std::path::PathBuf;
