@@ -1,1 +1,14 @@
-//! placeholder
+//! Association testing for biomarker-gwas: regression solvers (OLS, logistic IRLS, Firth)
+//! shared by every command that regresses a phenotype on predictors, and genome-wide scans
+//! over PLINK .bed/.bim/.fam files with PLINK 2 `--glm` semantics.
+//!
+//! - [`regress`]: dense solvers that take a design matrix and a response;
+//! - [`scan`]: the streaming genome scan (blocks of variants, many phenotypes per pass);
+//! - [`linalg`]: the small dense linear algebra both need (Cholesky, QR).
+
+pub mod error;
+pub mod linalg;
+pub mod regress;
+pub mod scan;
+
+pub use error::{AssocError, Result};
