@@ -9,7 +9,7 @@
 //! binary phenotype `b1` (1/2 coded, as PLINK reads it) follows a logistic model. Covariates
 //! `age sex pc1 pc2 pc3`, age missing for 0.5% of the samples. The first variants of chr 1
 //! are edge cases: monomorphic, all heterozygous, a copy of `sex`-like coding, nearly all
-//! missing, one that separates cases from controls, and one with an enormous effect.
+//! missing, one that separates cases from controls, and one with an enormous effect on `q1` (p ≈ 1e-400).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,7 +40,9 @@ impl Rng {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 6 {
-        return Err("usage: scan_data OUT_PREFIX SAMPLES VARIANTS MISSING_RATE QUANT_PHENOS [SEED]".into());
+        return Err(
+            "usage: scan_data OUT_PREFIX SAMPLES VARIANTS MISSING_RATE QUANT_PHENOS [SEED]".into(),
+        );
     }
     let prefix = PathBuf::from(&a[1]);
     let n: usize = a[2].parse()?;
@@ -56,8 +58,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let age: Vec<f64> = (0..n).map(|_| 60.0 + 8.0 * rng.normal()).collect();
-    let sex: Vec<f64> = (0..n).map(|_| if rng.uniform() < 0.5 { 1.0 } else { 2.0 }).collect();
-    let pcs: Vec<[f64; 3]> = (0..n).map(|_| [rng.normal(), rng.normal(), rng.normal()]).collect();
+    let sex: Vec<f64> = (0..n)
+        .map(|_| if rng.uniform() < 0.5 { 1.0 } else { 2.0 })
+        .collect();
+    let pcs: Vec<[f64; 3]> = (0..n)
+        .map(|_| [rng.normal(), rng.normal(), rng.normal()])
+        .collect();
     let mut lin_q = vec![vec![0.0; n]; n_q];
     let mut lin_b = vec![0.0; n];
     let mut bed = BedWriter::create(&path(".bed"), n)?;
@@ -78,9 +84,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         match j {
             0 => g.iter_mut().for_each(|x| *x = 0),
             1 => g.iter_mut().for_each(|x| *x = 1),
-            2 => g.iter_mut().zip(&sex).for_each(|(x, s)| *x = (*s - 1.0) as i8),
-            3 => g.iter_mut().enumerate().for_each(|(i, x)| *x = if i < 6 { (i % 3) as i8 } else { -1 }),
-            4 if j < m => g.iter_mut().enumerate().for_each(|(i, x)| *x = i8::from(i % 7 == 0 && is_case[i])),
+            2 => g
+                .iter_mut()
+                .zip(&sex)
+                .for_each(|(x, s)| *x = (*s - 1.0) as i8),
+            3 => g
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| *x = if i < 6 { (i % 3) as i8 } else { -1 }),
+            4 if j < m => g
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| *x = i8::from(i % 7 == 0 && is_case[i])),
             _ => {}
         }
         if j == 3 {
@@ -106,11 +121,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         let effect_every = 50;
         if j >= 5 && j % effect_every == 0 || j == 5 {
-            let size = if j == 5 { 3.0 } else { 0.25 };
             for (q, lin) in lin_q.iter_mut().enumerate() {
                 if q == 2 {
                     continue; // q3 is null
                 }
+                // Variant 5 has a huge effect on q1 (p far below the double range).
+                let size = match (j, q) {
+                    (5, 0) => 12.0,
+                    (5, _) => 3.0,
+                    _ => 0.25,
+                };
                 for i in 0..n {
                     if g[i] >= 0 {
                         lin[i] += size * g[i] as f64;
@@ -164,7 +184,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cv = std::io::BufWriter::new(std::fs::File::create(path(".covar"))?);
     writeln!(cv, "#FID\tIID\tage\tsex\tpc1\tpc2\tpc3")?;
     for i in 0..n {
-        let a = if rng.uniform() < 0.005 { "NA".to_string() } else { format!("{:.3}", age[i]) };
+        let a = if rng.uniform() < 0.005 {
+            "NA".to_string()
+        } else {
+            format!("{:.3}", age[i])
+        };
         writeln!(
             cv,
             "f{i}\ts{i}\t{a}\t{}\t{:.6}\t{:.6}\t{:.6}",

@@ -38,7 +38,10 @@ pub enum AssocError {
 impl AssocError {
     /// An input error for `path`.
     pub fn input(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        AssocError::Input { path: path.into(), message: message.into() }
+        AssocError::Input {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 

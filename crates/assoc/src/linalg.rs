@@ -13,7 +13,7 @@ pub fn cholesky(a: &mut [f64], n: usize, tol: f64) -> bool {
         for k in 0..j {
             d -= a[j * n + k] * a[j * n + k];
         }
-        if !(d > tol * scale) || !d.is_finite() {
+        if d.is_nan() || d <= tol * scale || !d.is_finite() {
             return false;
         }
         let d = d.sqrt();
@@ -83,11 +83,19 @@ pub fn thin_qr(x: &[f64], n: usize, k: usize) -> Option<(Vec<f64>, Vec<f64>)> {
     let mut a = x.to_vec();
     let mut vs: Vec<Vec<f64>> = Vec::with_capacity(k);
     let mut r = vec![0.0; k * k];
-    let norms: Vec<f64> = (0..k).map(|j| a[j * n..(j + 1) * n].iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+    let norms: Vec<f64> = (0..k)
+        .map(|j| {
+            a[j * n..(j + 1) * n]
+                .iter()
+                .map(|v| v * v)
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
     for j in 0..k {
         let col = &a[j * n..(j + 1) * n];
         let norm = col[j..].iter().map(|v| v * v).sum::<f64>().sqrt();
-        if !(norm > 1e-10 * norms[j].max(f64::MIN_POSITIVE)) {
+        if norm.is_nan() || norm <= 1e-10 * norms[j].max(f64::MIN_POSITIVE) {
             return None;
         }
         let alpha = if col[j] > 0.0 { -norm } else { norm };
@@ -156,7 +164,9 @@ mod tests {
     #[test]
     fn qr_reconstructs_and_is_orthonormal() {
         let n = 5;
-        let x = [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, -1.0, 2.0, 3.0, 0.1, 9.0, 1.0, -4.0, 2.5, 0.0];
+        let x = [
+            1.0, 1.0, 1.0, 1.0, 1.0, 0.5, -1.0, 2.0, 3.0, 0.1, 9.0, 1.0, -4.0, 2.5, 0.0,
+        ];
         let (q, r) = thin_qr(&x, n, 3).unwrap();
         for a in 0..3 {
             for b in 0..3 {

@@ -32,5 +32,5 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Genome-wide association scan over PLINK files (linear and logistic/Firth, PLINK 2
     /// --glm compatible), many phenotypes in one pass.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
 }

@@ -53,14 +53,26 @@ fn evaluate(x: &ArrayView2<f64>, y: &[f64], beta: Vec<f64>) -> Option<State> {
         for a in 0..p {
             score[a] += row[a] * r;
         }
-        loglik += if y[i] > 0.5 { mu[i].max(f64::MIN_POSITIVE).ln() } else { (1.0 - mu[i]).max(f64::MIN_POSITIVE).ln() };
+        loglik += if y[i] > 0.5 {
+            mu[i].max(f64::MIN_POSITIVE).ln()
+        } else {
+            (1.0 - mu[i]).max(f64::MIN_POSITIVE).ln()
+        };
     }
-    Some(State { beta, mu, inv, loglik, score })
+    Some(State {
+        beta,
+        mu,
+        inv,
+        loglik,
+        score,
+    })
 }
 
 fn newton_step(s: &State) -> Vec<f64> {
     let p = s.beta.len();
-    let mut delta: Vec<f64> = (0..p).map(|a| (0..p).map(|b| s.inv[a * p + b] * s.score[b]).sum()).collect();
+    let mut delta: Vec<f64> = (0..p)
+        .map(|a| (0..p).map(|b| s.inv[a * p + b] * s.score[b]).sum())
+        .collect();
     let mx = delta.iter().fold(0.0f64, |m, d| m.max(d.abs())) / MAX_STEP;
     if mx > 1.0 {
         delta.iter_mut().for_each(|d| *d /= mx);
@@ -74,7 +86,8 @@ pub fn firth(x: ArrayView2<f64>, y: &[f64], start: Option<&[f64]>) -> Result<Log
     super::check_shapes(&x, y)?;
     let p = x.ncols();
     let beta0 = start.map_or_else(|| vec![0.0; p], <[f64]>::to_vec);
-    let singular = || AssocError::Regression("singular information matrix in Firth regression".into());
+    let singular =
+        || AssocError::Regression("singular information matrix in Firth regression".into());
     let mut state = evaluate(&x, y, beta0).ok_or_else(singular)?;
     let mut converged = false;
     let mut iterations = 0;
@@ -94,7 +107,9 @@ pub fn firth(x: ArrayView2<f64>, y: &[f64], start: Option<&[f64]>) -> Result<Log
             }
             delta.iter_mut().for_each(|d| *d *= 0.5);
         }
-        let Some(new) = next else { return Err(singular()) };
+        let Some(new) = next else {
+            return Err(singular());
+        };
         let step = delta.iter().fold(0.0f64, |m, d| m.max(d.abs()));
         state = new;
         let grad = state.score.iter().fold(0.0f64, |m, g| m.max(g.abs()));

@@ -26,13 +26,20 @@ use crate::error::{AssocError, Result};
 pub(crate) fn check_shapes(x: &ArrayView2<f64>, y: &[f64]) -> Result<()> {
     let (n, p) = x.dim();
     if n != y.len() {
-        return Err(AssocError::Regression(format!("design has {n} rows but the response has {}", y.len())));
+        return Err(AssocError::Regression(format!(
+            "design has {n} rows but the response has {}",
+            y.len()
+        )));
     }
     if n <= p {
-        return Err(AssocError::Regression(format!("{n} samples for {p} predictors: need more samples than predictors")));
+        return Err(AssocError::Regression(format!(
+            "{n} samples for {p} predictors: need more samples than predictors"
+        )));
     }
     if x.iter().chain(y).any(|v| !v.is_finite()) {
-        return Err(AssocError::Regression("design or response holds a non-finite value".into()));
+        return Err(AssocError::Regression(
+            "design or response holds a non-finite value".into(),
+        ));
     }
     Ok(())
 }

@@ -31,10 +31,19 @@ pub fn ols(x: ArrayView2<f64>, y: &[f64]) -> Result<OlsFit> {
     for ((i, j), v) in x.indexed_iter() {
         cm[j * n + i] = *v;
     }
-    let (q, r) = thin_qr(&cm, n, p)
-        .ok_or_else(|| AssocError::Regression("the design matrix is rank deficient (collinear columns)".into()))?;
+    let (q, r) = thin_qr(&cm, n, p).ok_or_else(|| {
+        AssocError::Regression("the design matrix is rank deficient (collinear columns)".into())
+    })?;
     // Qᵀy and the residual sum of squares ‖y‖² − ‖Qᵀy‖², computed from residuals for accuracy.
-    let qty: Vec<f64> = (0..p).map(|j| q[j * n..(j + 1) * n].iter().zip(y).map(|(a, b)| a * b).sum()).collect();
+    let qty: Vec<f64> = (0..p)
+        .map(|j| {
+            q[j * n..(j + 1) * n]
+                .iter()
+                .zip(y)
+                .map(|(a, b)| a * b)
+                .sum()
+        })
+        .collect();
     let mut coef = qty.clone();
     for i in (0..p).rev() {
         let mut s = coef[i];
@@ -64,8 +73,20 @@ pub fn ols(x: ArrayView2<f64>, y: &[f64]) -> Result<OlsFit> {
             rinv[i * p + c] = s / r[i * p + i];
         }
     }
-    let se: Vec<f64> = (0..p).map(|i| (sigma2 * (0..p).map(|c| rinv[i * p + c].powi(2)).sum::<f64>()).sqrt()).collect();
+    let se: Vec<f64> = (0..p)
+        .map(|i| (sigma2 * (0..p).map(|c| rinv[i * p + c].powi(2)).sum::<f64>()).sqrt())
+        .collect();
     let t: Vec<f64> = coef.iter().zip(&se).map(|(b, s)| b / s).collect();
-    let ln_p = t.iter().map(|&t| biomarker_stats::ln_t_two_sided(t, df)).collect();
-    Ok(OlsFit { coef, se, t, ln_p, df, rss })
+    let ln_p = t
+        .iter()
+        .map(|&t| biomarker_stats::ln_t_two_sided(t, df))
+        .collect();
+    Ok(OlsFit {
+        coef,
+        se,
+        t,
+        ln_p,
+        df,
+        rss,
+    })
 }

@@ -20,7 +20,9 @@ pub fn test_variant(
     s: &mut Scratch,
     out: &mut Vec<TestResult>,
 ) {
-    let GroupKind::Logistic { y, null_coef } = &group.kind else { unreachable!("logistic group") };
+    let GroupKind::Logistic { y, null_coef } = &group.kind else {
+        unreachable!("logistic group")
+    };
     let k = group.k;
     let p = k + 1;
     // Dosage per local sample; NaN marks a missing call.
@@ -60,9 +62,16 @@ pub fn test_variant(
     let plain = if use_firth {
         None
     } else {
-        logistic(design, &yr, &LogisticOptions { start: Some(start.clone()), ..LogisticOptions::default() })
-            .ok()
-            .filter(|f| f.converged && f.coef.iter().all(|c| c.is_finite()))
+        logistic(
+            design,
+            &yr,
+            &LogisticOptions {
+                start: Some(start.clone()),
+                ..LogisticOptions::default()
+            },
+        )
+        .ok()
+        .filter(|f| f.converged && f.coef.iter().all(|c| c.is_finite()))
     };
     let (fit, used_firth) = match plain {
         Some(f) => (Ok(f), false),
@@ -72,7 +81,16 @@ pub fn test_variant(
         Ok(f) if f.converged => {
             let (beta, se, z, ln_p) = (f.coef[k], f.se[k], f.z[k], f.ln_p[k]);
             if se.is_finite() && se > 0.0 && z.is_finite() {
-                TestResult { obs_ct: n, a1_freq, beta, se, stat: z, ln_p, firth: Some(used_firth), err: None }
+                TestResult {
+                    obs_ct: n,
+                    a1_freq,
+                    beta,
+                    se,
+                    stat: z,
+                    ln_p,
+                    firth: Some(used_firth),
+                    err: None,
+                }
             } else {
                 TestResult::failed(n, a1_freq, Some(used_firth), ErrCode::InvalidResult)
             }
@@ -81,7 +99,11 @@ pub fn test_variant(
             n,
             a1_freq,
             Some(used_firth),
-            if used_firth { ErrCode::FirthConvergeFail } else { ErrCode::LogisticConvergeFail },
+            if used_firth {
+                ErrCode::FirthConvergeFail
+            } else {
+                ErrCode::LogisticConvergeFail
+            },
         ),
     };
     out.push(r);

@@ -24,7 +24,12 @@ pub struct CrossProducts<'a> {
 }
 
 /// Runs the checks; `None` when the variant may be tested.
-pub fn check(x: &CrossProducts<'_>, max_corr: f64, max_vif: f64, scratch: &mut Vec<f64>) -> Option<ErrCode> {
+pub fn check(
+    x: &CrossProducts<'_>,
+    max_corr: f64,
+    max_vif: f64,
+    scratch: &mut Vec<f64>,
+) -> Option<ErrCode> {
     let k = x.c_sum.len();
     let p = k; // genotype + (k − 1) covariates
     scratch.clear();
@@ -38,7 +43,7 @@ pub fn check(x: &CrossProducts<'_>, max_corr: f64, max_vif: f64, scratch: &mut V
         }
     };
     let sd: Vec<f64> = (0..p).map(|i| cov(i, i).max(0.0).sqrt()).collect();
-    if sd.iter().any(|&s| !(s > 0.0)) {
+    if sd.iter().any(|&s| s.is_nan() || s <= 0.0) {
         return Some(ErrCode::VifInfinite);
     }
     for a in 0..p {
@@ -70,7 +75,9 @@ mod tests {
         let k = covs.len() + 1;
         let col = |j: usize, i: usize| if j == 0 { 1.0 } else { covs[j - 1][i] };
         let n = g.len();
-        let gc = (0..k).map(|j| (0..n).map(|i| g[i] * col(j, i)).sum()).collect();
+        let gc = (0..k)
+            .map(|j| (0..n).map(|i| g[i] * col(j, i)).sum())
+            .collect();
         let cs = (0..k).map(|j| (0..n).map(|i| col(j, i)).sum()).collect();
         let mut cc = vec![0.0; k * k];
         for a in 0..k {
@@ -87,13 +94,26 @@ mod tests {
         let c1 = vec![0.5, 1.0, 3.0, 1.1, 0.2, 2.0, 0.9, 0.4];
         let run = |covs: &[Vec<f64>]| {
             let (gs, gq, gc, cs, cc) = sums(&g, covs);
-            let x = CrossProducts { n: g.len() as f64, g_sum: gs, g_sq: gq, gc: &gc, c_sum: &cs, cc: &cc };
+            let x = CrossProducts {
+                n: g.len() as f64,
+                g_sum: gs,
+                g_sq: gq,
+                gc: &gc,
+                c_sum: &cs,
+                cc: &cc,
+            };
             check(&x, 0.999, 50.0, &mut Vec::new())
         };
-        assert_eq!(run(&[c1.clone()]), None);
-        assert_eq!(run(&[g.iter().map(|v| 2.0 * v + 1.0).collect()]), Some(ErrCode::CorrTooHigh));
+        assert_eq!(run(std::slice::from_ref(&c1)), None);
+        assert_eq!(
+            run(&[g.iter().map(|v| 2.0 * v + 1.0).collect()]),
+            Some(ErrCode::CorrTooHigh)
+        );
         // g = c1 + c2 exactly: no pair beyond 0.999, but the set is singular.
         let c2: Vec<f64> = g.iter().zip(&c1).map(|(a, b)| a - b).collect();
-        assert!(matches!(run(&[c1, c2]), Some(ErrCode::VifInfinite | ErrCode::VifTooHigh)));
+        assert!(matches!(
+            run(&[c1, c2]),
+            Some(ErrCode::VifInfinite | ErrCode::VifTooHigh)
+        ));
     }
 }

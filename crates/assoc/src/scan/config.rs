@@ -76,7 +76,11 @@ impl FromStr for Region {
         if chrom.is_empty() || from > to || from < 0 {
             return Err(bad());
         }
-        Ok(Self { chrom: chrom.into(), from, to })
+        Ok(Self {
+            chrom: chrom.into(),
+            from,
+            to,
+        })
     }
 }
 
@@ -164,19 +168,25 @@ impl ScanConfig {
     pub fn validate(&self) -> Result<(), AssocError> {
         if let Some(m) = self.maf {
             if !(0.0..=0.5).contains(&m) {
-                return Err(AssocError::Option(format!("--maf must be in [0, 0.5], found {m}")));
+                return Err(AssocError::Option(format!(
+                    "--maf must be in [0, 0.5], found {m}"
+                )));
             }
         }
         if let Some(g) = self.geno {
             if !(0.0..=1.0).contains(&g) {
-                return Err(AssocError::Option(format!("--geno must be in [0, 1], found {g}")));
+                return Err(AssocError::Option(format!(
+                    "--geno must be in [0, 1], found {g}"
+                )));
             }
         }
         if self.block == 0 {
             return Err(AssocError::Option("--block must be at least 1".into()));
         }
         if !(self.max_corr > 0.0 && self.max_corr <= 1.0) || self.max_vif <= 1.0 {
-            return Err(AssocError::Option("the correlation limit must be in (0, 1] and the VIF limit above 1".into()));
+            return Err(AssocError::Option(
+                "the correlation limit must be in (0, 1] and the VIF limit above 1".into(),
+            ));
         }
         Ok(())
     }

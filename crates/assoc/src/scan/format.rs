@@ -19,7 +19,7 @@ pub fn g6(x: f64) -> String {
     let sci = format!("{x:.5e}");
     let (mant, exp) = sci.split_once('e').expect("exponent");
     let exp: i32 = exp.parse().expect("integer exponent");
-    if !(-5..6).contains(&exp) {
+    if !(-4..6).contains(&exp) {
         scientific(mant, exp)
     } else {
         let s = format!("{:.*}", (5 - exp) as usize, x);

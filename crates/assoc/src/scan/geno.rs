@@ -89,7 +89,12 @@ pub fn count_codes(packed: &[u8], n: usize, subset: Option<&[u32]>) -> CodeCount
             }
         }
     }
-    CodeCounts { hom_alt: c[0] as u32, missing: c[1] as u32, het: c[2] as u32, hom_ref: c[3] as u32 }
+    CodeCounts {
+        hom_alt: c[0] as u32,
+        missing: c[1] as u32,
+        het: c[2] as u32,
+        hom_ref: c[3] as u32,
+    }
 }
 
 /// One variant's calls over a sample set, as local sample indices.
@@ -106,7 +111,13 @@ pub struct Calls {
 /// Fills `calls` for the samples of a set: `map[pos]` is the local index of .bed position
 /// `pos` or −1 when the sample is not in the set; `None` means every .bed sample, in order.
 /// `a1_alt` says whether A1 is the ALT allele (code 00 = two copies) or REF (code 11).
-pub fn collect_calls(packed: &[u8], n: usize, map: Option<&[i32]>, a1_alt: bool, calls: &mut Calls) {
+pub fn collect_calls(
+    packed: &[u8],
+    n: usize,
+    map: Option<&[i32]>,
+    a1_alt: bool,
+    calls: &mut Calls,
+) {
     calls.ones.clear();
     calls.twos.clear();
     calls.missing.clear();
@@ -163,10 +174,21 @@ mod tests {
         let p = pack(&alt);
         let c = count_codes(&p, alt.len(), None);
         let want = |v: i8| alt.iter().filter(|&&g| g == v).count() as u32;
-        assert_eq!(c, CodeCounts { hom_alt: want(2), missing: want(-1), het: want(1), hom_ref: want(0) });
+        assert_eq!(
+            c,
+            CodeCounts {
+                hom_alt: want(2),
+                missing: want(-1),
+                het: want(1),
+                hom_ref: want(0)
+            }
+        );
         let subset: Vec<u32> = (0..203).step_by(5).collect();
         let cs = count_codes(&p, alt.len(), Some(&subset));
-        assert_eq!(cs.hom_alt, subset.iter().filter(|&&i| alt[i as usize] == 2).count() as u32);
+        assert_eq!(
+            cs.hom_alt,
+            subset.iter().filter(|&&i| alt[i as usize] == 2).count() as u32
+        );
 
         let mut calls = Calls::default();
         collect_calls(&p, alt.len(), None, true, &mut calls);
@@ -180,6 +202,9 @@ mod tests {
             map[pos as usize] = l as i32;
         }
         collect_calls(&p, alt.len(), Some(&map), true, &mut calls);
-        assert!(calls.twos.iter().all(|&l| alt[subset[l as usize] as usize] == 2));
+        assert!(calls
+            .twos
+            .iter()
+            .all(|&l| alt[subset[l as usize] as usize] == 2));
     }
 }

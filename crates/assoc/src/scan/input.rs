@@ -44,7 +44,10 @@ pub struct Inputs {
 /// Reads a `--keep`/`--remove` list: one sample per line as `FID IID` or `IID`; lines
 /// starting with `#` are headers.
 fn read_id_list(path: &Path) -> Result<HashSet<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| AssocError::Io { path: path.into(), source: e })?;
+    let text = std::fs::read_to_string(path).map_err(|e| AssocError::Io {
+        path: path.into(),
+        source: e,
+    })?;
     let mut ids = HashSet::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -65,7 +68,9 @@ fn read_id_list(path: &Path) -> Result<HashSet<String>> {
 /// The 1-based line of the data row holding `iid` in a text table (for error messages).
 fn line_of(path: &Path, iid: &str) -> Option<usize> {
     let text = std::fs::read_to_string(path).ok()?;
-    text.lines().position(|l| l.split_whitespace().take(2).any(|f| f == iid)).map(|i| i + 1)
+    text.lines()
+        .position(|l| l.split_whitespace().take(2).any(|f| f == iid))
+        .map(|i| i + 1)
 }
 
 /// Types a numeric phenotype the way PLINK reads it: values in {1, 2} (0 = missing when a
@@ -75,7 +80,10 @@ fn type_phenotype(values: Vec<Option<f64>>) -> (bool, Vec<Option<f64>>) {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let in_set = |set: &[f64]| present.iter().all(|v| set.contains(v));
     if !present.is_empty() && in_set(&[0.0, 1.0, 2.0]) && present.contains(&2.0) {
-        let v = values.into_iter().map(|v| v.and_then(|x| if x == 0.0 { None } else { Some(x - 1.0) })).collect();
+        let v = values
+            .into_iter()
+            .map(|v| v.and_then(|x| if x == 0.0 { None } else { Some(x - 1.0) }))
+            .collect();
         (true, v)
     } else if !present.is_empty() && in_set(&[0.0, 1.0]) {
         (true, values)
@@ -91,7 +99,10 @@ impl Inputs {
         let [_, bim_path, fam_path] = biomarker_tables::plink::fileset_paths(&cfg.bfile);
         let n_bed = fileset.samples.len();
         if n_bed == 0 || fileset.variants.is_empty() {
-            return Err(AssocError::input(&fam_path, "the file set has no samples or no variants"));
+            return Err(AssocError::input(
+                &fam_path,
+                "the file set has no samples or no variants",
+            ));
         }
         // Samples kept.
         let keep = cfg.keep.as_deref().map(read_id_list).transpose()?;
@@ -99,33 +110,66 @@ impl Inputs {
         let kept: Vec<u32> = (0..n_bed)
             .filter(|&i| {
                 let iid = &fileset.samples[i].iid;
-                keep.as_ref().is_none_or(|k| k.contains(iid)) && remove.as_ref().is_none_or(|r| !r.contains(iid))
+                keep.as_ref().is_none_or(|k| k.contains(iid))
+                    && remove.as_ref().is_none_or(|r| !r.contains(iid))
             })
             .map(|i| i as u32)
             .collect();
         if kept.is_empty() {
-            let which = cfg.keep.as_ref().or(cfg.remove.as_ref()).unwrap_or(&fam_path);
-            return Err(AssocError::input(which, "no sample of the .fam is left after --keep/--remove"));
+            let which = cfg
+                .keep
+                .as_ref()
+                .or(cfg.remove.as_ref())
+                .unwrap_or(&fam_path);
+            return Err(AssocError::input(
+                which,
+                "no sample of the .fam is left after --keep/--remove",
+            ));
         }
-        let kept_iids: Vec<&str> = kept.iter().map(|&i| fileset.samples[i as usize].iid.as_str()).collect();
+        let kept_iids: Vec<&str> = kept
+            .iter()
+            .map(|&i| fileset.samples[i as usize].iid.as_str())
+            .collect();
 
         // Phenotypes.
         let table = PhenoTable::read(&cfg.pheno)?;
-        let table = if cfg.pheno_names.is_empty() { table } else { table.select(&cfg.pheno_names)? };
+        let table = if cfg.pheno_names.is_empty() {
+            table
+        } else {
+            table.select(&cfg.pheno_names)?
+        };
         if table.columns.is_empty() {
             return Err(AssocError::input(&cfg.pheno, "no phenotype column"));
         }
         let table_iids = table.iids();
-        let align =
-            Alignment::join(Side { name: &fam_path, iids: &kept_iids }, Side { name: &cfg.pheno, iids: &table_iids })?;
+        let align = Alignment::join(
+            Side {
+                name: &fam_path,
+                iids: &kept_iids,
+            },
+            Side {
+                name: &cfg.pheno,
+                iids: &table_iids,
+            },
+        )?;
         if align.is_empty() {
             return Err(AssocError::input(
                 &cfg.pheno,
                 format!(
                     "no IID matches a sample of {} (first IIDs here: {}; in the .fam: {})",
                     fam_path.display(),
-                    table_iids.iter().take(3).copied().collect::<Vec<_>>().join(", "),
-                    kept_iids.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+                    table_iids
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    kept_iids
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -137,10 +181,15 @@ impl Inputs {
                     let (row, value) = v
                         .iter()
                         .enumerate()
-                        .find_map(|(i, s)| s.as_ref().filter(|s| s.parse::<f64>().is_err()).map(|s| (i, s.clone())))
+                        .find_map(|(i, s)| {
+                            s.as_ref()
+                                .filter(|s| s.parse::<f64>().is_err())
+                                .map(|s| (i, s.clone()))
+                        })
                         .unwrap_or((0, String::new()));
                     let iid = &table.samples[row].iid;
-                    let line = line_of(&cfg.pheno, iid).map_or(String::new(), |l| format!("line {l}, "));
+                    let line =
+                        line_of(&cfg.pheno, iid).map_or(String::new(), |l| format!("line {l}, "));
                     return Err(AssocError::input(
                         &cfg.pheno,
                         format!("{line}column {:?}, sample {iid}: phenotype value {value:?} is not a number", col.name),
@@ -153,9 +202,19 @@ impl Inputs {
             }
             let (binary, values) = type_phenotype(values);
             if values.iter().all(Option::is_none) {
-                return Err(AssocError::input(&cfg.pheno, format!("phenotype {:?} has no value for any genotyped sample", col.name)));
+                return Err(AssocError::input(
+                    &cfg.pheno,
+                    format!(
+                        "phenotype {:?} has no value for any genotyped sample",
+                        col.name
+                    ),
+                ));
             }
-            phenos.push(Phenotype { name: col.name.clone(), binary, values });
+            phenos.push(Phenotype {
+                name: col.name.clone(),
+                binary,
+                values,
+            });
         }
 
         // Covariates.
@@ -163,11 +222,27 @@ impl Inputs {
             None => (Vec::new(), Vec::new()),
             Some(path) => {
                 let t = PhenoTable::read(path)?;
-                let t = if cfg.covar_names.is_empty() { t } else { t.select(&cfg.covar_names)? };
+                let t = if cfg.covar_names.is_empty() {
+                    t
+                } else {
+                    t.select(&cfg.covar_names)?
+                };
                 let t_iids = t.iids();
-                let a = Alignment::join(Side { name: &fam_path, iids: &kept_iids }, Side { name: path, iids: &t_iids })?;
+                let a = Alignment::join(
+                    Side {
+                        name: &fam_path,
+                        iids: &kept_iids,
+                    },
+                    Side {
+                        name: path,
+                        iids: &t_iids,
+                    },
+                )?;
                 if a.is_empty() {
-                    return Err(AssocError::input(path, format!("no IID matches a sample of {}", fam_path.display())));
+                    return Err(AssocError::input(
+                        path,
+                        format!("no IID matches a sample of {}", fam_path.display()),
+                    ));
                 }
                 let design = t.design();
                 let names = design.iter().map(|d| d.name.clone()).collect();
@@ -190,7 +265,10 @@ impl Inputs {
             .filter(|&j| {
                 let v = &fileset.variants[j];
                 (cfg.chr.is_empty() || cfg.chr.iter().any(|c| c == &v.chrom))
-                    && cfg.region.as_ref().is_none_or(|r| r.chrom == v.chrom && v.pos >= r.from && v.pos <= r.to)
+                    && cfg
+                        .region
+                        .as_ref()
+                        .is_none_or(|r| r.chrom == v.chrom && v.pos >= r.from && v.pos <= r.to)
             })
             .collect();
         if let Some((k, n)) = cfg.chunk {
@@ -199,8 +277,19 @@ impl Inputs {
             variants = variants[start..end].to_vec();
         }
         if variants.is_empty() {
-            return Err(AssocError::input(&bim_path, "no variant is selected by --chr/--region/--chunk"));
+            return Err(AssocError::input(
+                &bim_path,
+                "no variant is selected by --chr/--region/--chunk",
+            ));
         }
-        Ok(Self { fileset, kept, phenos, covar_names, covars, variants, pheno_path: cfg.pheno.clone() })
+        Ok(Self {
+            fileset,
+            kept,
+            phenos,
+            covar_names,
+            covars,
+            variants,
+            pheno_path: cfg.pheno.clone(),
+        })
     }
 }

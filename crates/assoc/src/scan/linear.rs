@@ -12,8 +12,17 @@ use crate::linalg::{cholesky, forward};
 
 /// Tests one variant against every phenotype of a linear group; `s.acc` holds the carrier
 /// sums from [`Group::prepare`].
-pub fn test_variant(group: &Group, calls: &Calls, n: usize, a1_freq: f64, s: &mut Scratch, out: &mut Vec<TestResult>) {
-    let GroupKind::Linear { yy, .. } = &group.kind else { unreachable!("linear group") };
+pub fn test_variant(
+    group: &Group,
+    calls: &Calls,
+    n: usize,
+    a1_freq: f64,
+    s: &mut Scratch,
+    out: &mut Vec<TestResult>,
+) {
+    let GroupKind::Linear { yy, .. } = &group.kind else {
+        unreachable!("linear group")
+    };
     let k = group.k;
     let m = group.phenos.len();
     let w = group.width;
@@ -31,16 +40,25 @@ pub fn test_variant(group: &Group, calls: &Calls, n: usize, a1_freq: f64, s: &mu
         let beta = num / sgg;
         let se = (rss / df / sgg).sqrt();
         let t = beta / se;
-        if !(se > 0.0) || !t.is_finite() {
+        if se.is_nan() || se <= 0.0 || !t.is_finite() {
             out.push(TestResult::failed(n, a1_freq, None, ErrCode::InvalidResult));
         } else {
             let ln_p = biomarker_stats::ln_t_two_sided(t, df);
-            out.push(TestResult { obs_ct: n, a1_freq, beta, se, stat: t, ln_p, firth: None, err: None });
+            out.push(TestResult {
+                obs_ct: n,
+                a1_freq,
+                beta,
+                se,
+                stat: t,
+                ln_p,
+                firth: None,
+                err: None,
+            });
         }
     };
     if calls.missing.is_empty() {
         let sgg = gg - a.iter().map(|v| v * v).sum::<f64>();
-        if !(sgg > 0.0) {
+        if sgg.is_nan() || sgg <= 0.0 {
             return fail(out, ErrCode::VifInfinite);
         }
         for j in 0..m {
@@ -85,7 +103,7 @@ pub fn test_variant(group: &Group, calls: &Calls, n: usize, a1_freq: f64, s: &mu
     let mut za = a.to_vec();
     forward(&l, k, &mut za);
     let sgg = gg - za.iter().map(|v| v * v).sum::<f64>();
-    if !(sgg > 0.0) {
+    if sgg.is_nan() || sgg <= 0.0 {
         s.tmp2 = l;
         return fail(out, ErrCode::VifInfinite);
     }

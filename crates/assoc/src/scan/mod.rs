@@ -10,11 +10,11 @@
 //! from the covariate-only fit ([`binary`]). [`output`] writes the GwasTable and PLINK 2,
 //! REGENIE or GWAS-SSF text files, atomically.
 
+pub mod binary;
 pub mod checks;
 pub mod config;
 pub mod format;
 pub mod geno;
-pub mod binary;
 pub mod input;
 pub mod linear;
 pub mod model;
@@ -87,6 +87,15 @@ pub struct TestResult {
 impl TestResult {
     /// A result for a variant that could not be tested.
     pub fn failed(obs_ct: usize, a1_freq: f64, firth: Option<bool>, err: ErrCode) -> Self {
-        Self { obs_ct, a1_freq, beta: f64::NAN, se: f64::NAN, stat: f64::NAN, ln_p: f64::NAN, firth, err: Some(err) }
+        Self {
+            obs_ct,
+            a1_freq,
+            beta: f64::NAN,
+            se: f64::NAN,
+            stat: f64::NAN,
+            ln_p: f64::NAN,
+            firth,
+            err: Some(err),
+        }
     }
 }

@@ -119,8 +119,16 @@ impl Group {
     pub fn prepare(&self, calls: &Calls, cfg: &ScanConfig, s: &mut Scratch) -> Prepared {
         let n = self.n() - calls.missing.len();
         let (n1, n2) = (calls.ones.len() as f64, calls.twos.len() as f64);
-        let a1_freq = if n > 0 { (n1 + 2.0 * n2) / (2.0 * n as f64) } else { f64::NAN };
-        let fail = |err| Prepared { n, a1_freq, err: Some(err) };
+        let a1_freq = if n > 0 {
+            (n1 + 2.0 * n2) / (2.0 * n as f64)
+        } else {
+            f64::NAN
+        };
+        let fail = |err| Prepared {
+            n,
+            a1_freq,
+            err: Some(err),
+        };
         if n <= self.k + 1 {
             return fail(ErrCode::SampleCtLtePredictorCt);
         }
@@ -170,11 +178,15 @@ impl Group {
 pub fn build_groups(inputs: &Inputs) -> Result<Vec<Group>> {
     let n_kept = inputs.kept.len();
     let n_bed = inputs.fileset.samples.len();
-    let covar_ok: Vec<bool> = (0..n_kept).map(|i| inputs.covars.iter().all(|c| c[i].is_some())).collect();
+    let covar_ok: Vec<bool> = (0..n_kept)
+        .map(|i| inputs.covars.iter().all(|c| c[i].is_some()))
+        .collect();
     let mut linear: HashMap<Vec<bool>, Vec<usize>> = HashMap::new();
     let mut order: Vec<(Vec<bool>, Option<usize>)> = Vec::new();
     for (p, ph) in inputs.phenos.iter().enumerate() {
-        let mask: Vec<bool> = (0..n_kept).map(|i| covar_ok[i] && ph.values[i].is_some()).collect();
+        let mask: Vec<bool> = (0..n_kept)
+            .map(|i| covar_ok[i] && ph.values[i].is_some())
+            .collect();
         if ph.binary {
             order.push((mask, Some(p)));
         } else {
@@ -196,17 +208,30 @@ pub fn build_groups(inputs: &Inputs) -> Result<Vec<Group>> {
     Ok(groups)
 }
 
-fn build_group(inputs: &Inputs, mask: &[bool], phenos: Vec<usize>, binary: bool, n_bed: usize) -> Result<Group> {
+fn build_group(
+    inputs: &Inputs,
+    mask: &[bool],
+    phenos: Vec<usize>,
+    binary: bool,
+    n_bed: usize,
+) -> Result<Group> {
     let local: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
     let samples: Vec<u32> = local.iter().map(|&i| inputs.kept[i]).collect();
     let n = samples.len();
     let k = 1 + inputs.covars.len();
-    let names: Vec<&str> = phenos.iter().map(|&p| inputs.phenos[p].name.as_str()).collect();
+    let names: Vec<&str> = phenos
+        .iter()
+        .map(|&p| inputs.phenos[p].name.as_str())
+        .collect();
     let pheno_path = || inputs_pheno_path(inputs);
     if n <= k + 1 {
         return Err(AssocError::input(
             pheno_path(),
-            format!("phenotype {}: only {n} samples have it and every covariate, for {} predictors", names.join(", "), k + 1),
+            format!(
+                "phenotype {}: only {n} samples have it and every covariate, for {} predictors",
+                names.join(", "),
+                k + 1
+            ),
         ));
     }
     let map = if n == n_bed {
@@ -252,21 +277,43 @@ fn build_group(inputs: &Inputs, mask: &[bool], phenos: Vec<usize>, binary: bool,
             ),
         )
     };
-    let y_of = |p: usize| -> Vec<f64> { local.iter().map(|&i| inputs.phenos[p].values[i].expect("complete phenotype")).collect() };
+    let y_of = |p: usize| -> Vec<f64> {
+        local
+            .iter()
+            .map(|&i| inputs.phenos[p].values[i].expect("complete phenotype"))
+            .collect()
+    };
     if binary {
         let y = y_of(phenos[0]);
         let cases = y.iter().filter(|&&v| v > 0.5).count();
         if cases == 0 || cases == n {
             return Err(AssocError::input(
                 pheno_path(),
-                format!("case/control phenotype {}: all {n} samples are {}", names[0], if cases == 0 { "controls" } else { "cases" }),
+                format!(
+                    "case/control phenotype {}: all {n} samples are {}",
+                    names[0],
+                    if cases == 0 { "controls" } else { "cases" }
+                ),
             ));
         }
         thin_qr(&cm, n, k).ok_or_else(collinear)?;
         let design = ndarray::ArrayView2::from_shape((n, k), &c).expect("shape");
-        let null_coef = logistic(design, &y, &LogisticOptions::default()).map(|f| f.coef).unwrap_or_else(|_| vec![0.0; k]);
+        let null_coef = logistic(design, &y, &LogisticOptions::default())
+            .map(|f| f.coef)
+            .unwrap_or_else(|_| vec![0.0; k]);
         let w = c.clone();
-        return Ok(Group { phenos, samples, map, k, c, c_sum, cc, w, width: k, kind: GroupKind::Logistic { y, null_coef } });
+        return Ok(Group {
+            phenos,
+            samples,
+            map,
+            k,
+            c,
+            c_sum,
+            cc,
+            w,
+            width: k,
+            kind: GroupKind::Logistic { y, null_coef },
+        });
     }
     let (q, rfac) = thin_qr(&cm, n, k).ok_or_else(collinear)?;
     let m = phenos.len();
@@ -295,7 +342,18 @@ fn build_group(inputs: &Inputs, mask: &[bool], phenos: Vec<usize>, binary: bool,
             w[r * width + k + t] = y[r];
         }
     }
-    Ok(Group { phenos, samples, map, k, c, c_sum, cc, w, width, kind: GroupKind::Linear { rfac, yy } })
+    Ok(Group {
+        phenos,
+        samples,
+        map,
+        k,
+        c,
+        c_sum,
+        cc,
+        w,
+        width,
+        kind: GroupKind::Linear { rfac, yy },
+    })
 }
 
 fn inputs_pheno_path(inputs: &Inputs) -> std::path::PathBuf {

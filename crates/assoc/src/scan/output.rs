@@ -45,7 +45,10 @@ pub struct Outputs {
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> AssocError + '_ {
-    move |e| AssocError::Io { path: path.to_path_buf(), source: e }
+    move |e| AssocError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 /// The text file of one phenotype in a layout.
@@ -88,18 +91,41 @@ impl Outputs {
                 s.push("-meta.yaml");
                 PathBuf::from(s)
             });
-            texts.push(Text { path, out, file, meta });
+            texts.push(Text {
+                path,
+                out,
+                file,
+                meta,
+            });
         }
         let parquet_path = dir.join("gwas.parquet");
         let mut template = GwasTable::frame_of(&[]);
-        template.metadata.insert("format".into(), "biomarker-gwas scan".into());
+        template
+            .metadata
+            .insert("format".into(), "biomarker-gwas scan".into());
         let sink = FrameSink::create(&parquet_path, &template, GwasTable::schema())?;
-        Ok(Self { format, phenos, texts, parquet_path, sink, pending: Vec::new() })
+        Ok(Self {
+            format,
+            phenos,
+            texts,
+            parquet_path,
+            sink,
+            pending: Vec::new(),
+        })
     }
 
     /// Appends one variant's results (`results[i]` belongs to phenotype `i`).
-    pub fn write_variant(&mut self, v: &BimRecord, a1_alt: bool, results: &[TestResult]) -> Result<()> {
-        let (a1, omitted) = if a1_alt { (&v.alt, &v.reference) } else { (&v.reference, &v.alt) };
+    pub fn write_variant(
+        &mut self,
+        v: &BimRecord,
+        a1_alt: bool,
+        results: &[TestResult],
+    ) -> Result<()> {
+        let (a1, omitted) = if a1_alt {
+            (&v.alt, &v.reference)
+        } else {
+            (&v.reference, &v.alt)
+        };
         for ((r, ph), t) in results.iter().zip(&self.phenos).zip(&mut self.texts) {
             let err = r.err.map_or(".", |e| e.as_str());
             let freq = g6(r.a1_freq);
@@ -200,7 +226,12 @@ impl Outputs {
         self.flush_table()?;
         let mut written = Vec::new();
         for (t, ph) in self.texts.into_iter().zip(&self.phenos) {
-            let Text { path, mut out, file, meta } = t;
+            let Text {
+                path,
+                mut out,
+                file,
+                meta,
+            } = t;
             out.flush().map_err(io_err(&path))?;
             drop(out);
             if let Some(meta) = meta {

@@ -41,7 +41,11 @@ struct VariantOut {
 }
 
 /// Runs a scan; `progress` is called with the number of variants finished so far.
-pub fn scan(cfg: &ScanConfig, threads: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<ScanReport> {
+pub fn scan(
+    cfg: &ScanConfig,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScanReport> {
     cfg.validate()?;
     let inputs = Inputs::load(cfg)?;
     let groups = build_groups(&inputs)?;
@@ -53,9 +57,18 @@ pub fn scan(cfg: &ScanConfig, threads: usize, progress: &(dyn Fn(u64) + Sync)) -
             slot[p] = (gi, t);
         }
     }
-    std::fs::create_dir_all(&cfg.out).map_err(|e| AssocError::Io { path: cfg.out.clone(), source: e })?;
-    let infos: Vec<PhenoInfo> =
-        inputs.phenos.iter().map(|p| PhenoInfo { name: p.name.clone(), binary: p.binary }).collect();
+    std::fs::create_dir_all(&cfg.out).map_err(|e| AssocError::Io {
+        path: cfg.out.clone(),
+        source: e,
+    })?;
+    let infos: Vec<PhenoInfo> = inputs
+        .phenos
+        .iter()
+        .map(|p| PhenoInfo {
+            name: p.name.clone(),
+            binary: p.binary,
+        })
+        .collect();
     let mut summaries: Vec<PhenoSummary> = inputs
         .phenos
         .iter()
@@ -97,7 +110,17 @@ pub fn scan(cfg: &ScanConfig, threads: usize, progress: &(dyn Fn(u64) + Sync)) -
                     || (Scratch::default(), Calls::default()),
                     |(scratch, calls), &j| {
                         let packed = &buf[(j - first) * per..(j - first + 1) * per];
-                        test_one(cfg, &groups, &slot, kept_subset, n_bed, j, packed, scratch, calls)
+                        test_one(
+                            cfg,
+                            &groups,
+                            &slot,
+                            kept_subset,
+                            n_bed,
+                            j,
+                            packed,
+                            scratch,
+                            calls,
+                        )
                     },
                 )
                 .collect()
@@ -111,7 +134,11 @@ pub fn scan(cfg: &ScanConfig, threads: usize, progress: &(dyn Fn(u64) + Sync)) -
                     pos: v.pos,
                     log10p: 0.0,
                     beta: r.beta,
-                    a1: if o.a1_alt { v.alt.clone() } else { v.reference.clone() },
+                    a1: if o.a1_alt {
+                        v.alt.clone()
+                    } else {
+                        v.reference.clone()
+                    },
                 });
             }
             outputs.write_variant(v, o.a1_alt, &o.results)?;
@@ -149,7 +176,7 @@ fn test_one(
     let alt_freq = counts.alt_freq();
     if let Some(maf) = cfg.maf {
         let f = alt_freq.min(1.0 - alt_freq);
-        if !(f >= maf) {
+        if f.is_nan() || f < maf {
             return None;
         }
     }
@@ -162,7 +189,7 @@ fn test_one(
         A1Choice::Alt => true,
         A1Choice::Ref => false,
         // The omitted allele is the major one, REF on a tie (or with no calls).
-        A1Choice::Minor => !(alt_freq > 0.5),
+        A1Choice::Minor => alt_freq.is_nan() || alt_freq <= 0.5,
     };
     let mut per_group: Vec<Vec<TestResult>> = Vec::with_capacity(groups.len());
     for g in groups {
@@ -172,17 +199,31 @@ fn test_one(
         match prep.err {
             Some(e) => {
                 let firth = matches!(g.kind, GroupKind::Logistic { .. }).then_some(false);
-                out.extend((0..g.phenos.len()).map(|_| TestResult::failed(prep.n, prep.a1_freq, firth, e)));
+                out.extend(
+                    (0..g.phenos.len()).map(|_| TestResult::failed(prep.n, prep.a1_freq, firth, e)),
+                );
             }
             None => match g.kind {
-                GroupKind::Linear { .. } => linear::test_variant(g, calls, prep.n, prep.a1_freq, scratch, &mut out),
-                GroupKind::Logistic { .. } => {
-                    binary::test_variant(g, calls, prep.n, prep.a1_freq, cfg.firth_always, scratch, &mut out)
+                GroupKind::Linear { .. } => {
+                    linear::test_variant(g, calls, prep.n, prep.a1_freq, scratch, &mut out)
                 }
+                GroupKind::Logistic { .. } => binary::test_variant(
+                    g,
+                    calls,
+                    prep.n,
+                    prep.a1_freq,
+                    cfg.firth_always,
+                    scratch,
+                    &mut out,
+                ),
             },
         }
         per_group.push(out);
     }
     let results = slot.iter().map(|&(g, t)| per_group[g][t].clone()).collect();
-    Some(VariantOut { index, a1_alt, results })
+    Some(VariantOut {
+        index,
+        a1_alt,
+        results,
+    })
 }

@@ -50,7 +50,16 @@ pub struct PhenoSummary {
 impl PhenoSummary {
     /// An empty summary.
     pub fn new(name: String, model: &'static str, samples: usize) -> Self {
-        Self { name, model, samples, tested: 0, firth: 0, errors: BTreeMap::new(), hist: vec![0; BINS], top: Vec::new() }
+        Self {
+            name,
+            model,
+            samples,
+            tested: 0,
+            firth: 0,
+            errors: BTreeMap::new(),
+            hist: vec![0; BINS],
+            top: Vec::new(),
+        }
     }
 
     /// Adds one result.

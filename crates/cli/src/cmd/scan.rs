@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use biomarker_assoc::scan::{self, config::parse_chunk, A1Choice, OutputFormat, Region, ScanConfig};
+use biomarker_assoc::scan::{
+    self, config::parse_chunk, A1Choice, OutputFormat, Region, ScanConfig,
+};
 use clap::Args;
 use serde_json::json;
 
@@ -112,11 +114,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         }),
     );
     let [bed, bim, fam] = biomarker_tables::plink::fileset_paths(&args.bfile);
-    for p in [Some(&bed), Some(&bim), Some(&fam), Some(&args.pheno), args.covar.as_ref(), args.keep.as_ref(), args.remove.as_ref()]
-        .into_iter()
-        .flatten()
+    for p in [
+        Some(&bed),
+        Some(&bim),
+        Some(&fam),
+        Some(&args.pheno),
+        args.covar.as_ref(),
+        args.keep.as_ref(),
+        args.remove.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
     {
-        manifest.add_input(p).with_context(|| format!("hashing {}", p.display()))?;
+        manifest
+            .add_input(p)
+            .with_context(|| format!("hashing {}", p.display()))?;
     }
     let n_variants = std::fs::metadata(&bim).map(|m| m.len()).unwrap_or(0);
     let bar = crate::progress::bar(0, "variants");
@@ -159,7 +171,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
             s.name,
             s.model,
             s.tested,
-            s.top.first().map_or("-".into(), |t| format!("{} (-log10 p {:.2})", t.id, t.log10p))
+            s.top.first().map_or("-".into(), |t| format!(
+                "{} (-log10 p {:.2})",
+                t.id, t.log10p
+            ))
         );
     }
     Ok(())
