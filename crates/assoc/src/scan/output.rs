@@ -34,10 +34,118 @@ struct Text {
     meta: Option<PathBuf>,
 }
 
-/// The open outputs of a scan.
-pub struct Outputs {
+/// One variant's formatted output: a text line and a table record per phenotype.
+pub struct Rendered {
+    lines: Vec<String>,
+    records: Vec<GwasRecord>,
+}
+
+/// Formats results; cheap to clone and shared by the worker threads.
+#[derive(Debug, Clone)]
+pub struct Renderer {
     format: OutputFormat,
     phenos: Vec<PhenoInfo>,
+}
+
+impl Renderer {
+    /// Formats one variant's results (`results[i]` belongs to phenotype `i`): the text line
+    /// and the table record of each phenotype. Pure, so blocks of variants render in parallel.
+    pub fn render(&self, v: &BimRecord, a1_alt: bool, results: &[TestResult]) -> Rendered {
+        let (a1, omitted) = if a1_alt {
+            (&v.alt, &v.reference)
+        } else {
+            (&v.reference, &v.alt)
+        };
+        let mut lines = Vec::with_capacity(results.len());
+        let mut records = Vec::with_capacity(results.len());
+        for (r, ph) in results.iter().zip(&self.phenos) {
+            let err = r.err.map_or(".", |e| e.as_str());
+            let freq = g6(r.a1_freq);
+            let line = match (self.format, ph.binary) {
+                (OutputFormat::Plink2, false) => format!(
+                    "{}\t{}\t{}\t{}\t{}\tY\t{a1}\t{omitted}\t{freq}\tADD\t{}\t{}\t{}\t{}\t{}\t{err}\n",
+                    v.chrom,
+                    v.pos,
+                    v.id,
+                    v.reference,
+                    v.alt,
+                    r.obs_ct,
+                    g6(r.beta),
+                    g6(r.se),
+                    g6(r.stat),
+                    p_from_ln(r.ln_p)
+                ),
+                (OutputFormat::Plink2, true) => format!(
+                    "{}\t{}\t{}\t{}\t{}\tY\t{a1}\t{omitted}\t{freq}\t{}\tADD\t{}\t{}\t{}\t{}\t{}\t{err}\n",
+                    v.chrom,
+                    v.pos,
+                    v.id,
+                    v.reference,
+                    v.alt,
+                    if r.firth == Some(true) { "Y" } else { "N" },
+                    r.obs_ct,
+                    g6(r.beta.exp()),
+                    g6(r.se),
+                    g6(r.stat),
+                    p_from_ln(r.ln_p)
+                ),
+                (OutputFormat::Regenie, _) => format!(
+                    "{} {} {} {omitted} {a1} {freq} {} ADD {} {} {} {}\n",
+                    v.chrom,
+                    v.pos,
+                    v.id,
+                    r.obs_ct,
+                    g6(r.beta),
+                    g6(r.se),
+                    g6(r.stat * r.stat),
+                    g6(log10p(r.ln_p))
+                ),
+                (OutputFormat::Ssf, _) => {
+                    let na = |s: String| if s == "NA" { "#NA".to_owned() } else { s };
+                    format!(
+                        "{}\t{}\t{a1}\t{omitted}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                        v.chrom,
+                        v.pos,
+                        na(g6(r.beta)),
+                        na(g6(r.se)),
+                        na(freq.clone()),
+                        na(p_from_ln(r.ln_p)),
+                        v.id,
+                        r.obs_ct
+                    )
+                }
+            };
+            lines.push(line);
+            let some = |x: f64| x.is_finite().then_some(x);
+            records.push(GwasRecord {
+                pheno: ph.name.clone(),
+                chrom: v.chrom.clone(),
+                pos: v.pos,
+                id: v.id.clone(),
+                reference: v.reference.clone(),
+                alt: v.alt.clone(),
+                a1: a1.clone(),
+                omitted: omitted.clone(),
+                a1_freq: some(r.a1_freq),
+                model: if ph.binary { "logistic" } else { "linear" }.into(),
+                firth: r.firth,
+                test: "ADD".into(),
+                obs_ct: r.obs_ct as i64,
+                beta: some(r.beta),
+                se: some(r.se),
+                stat: some(r.stat),
+                p: some(r.ln_p.exp()),
+                log10p: some(log10p(r.ln_p)),
+                errcode: r.err.map(|e| e.as_str().to_owned()),
+            });
+        }
+        Rendered { lines, records }
+    }
+}
+
+/// The open outputs of a scan.
+pub struct Outputs {
+    renderer: Renderer,
     texts: Vec<Text>,
     parquet_path: PathBuf,
     sink: FrameSink,
@@ -77,6 +185,11 @@ fn header(format: OutputFormat, binary: bool) -> &'static str {
 }
 
 impl Outputs {
+    /// The formatter for this scan's outputs.
+    pub fn renderer(&self) -> Renderer {
+        self.renderer.clone()
+    }
+
     /// Opens every output in `dir` (which must exist).
     pub fn create(dir: &Path, phenos: Vec<PhenoInfo>, format: OutputFormat) -> Result<Self> {
         let mut texts = Vec::with_capacity(phenos.len());
@@ -105,8 +218,7 @@ impl Outputs {
             .insert("format".into(), "biomarker-gwas scan".into());
         let sink = FrameSink::create(&parquet_path, &template, GwasTable::schema())?;
         Ok(Self {
-            format,
-            phenos,
+            renderer: Renderer { format, phenos },
             texts,
             parquet_path,
             sink,
@@ -114,99 +226,12 @@ impl Outputs {
         })
     }
 
-    /// Appends one variant's results (`results[i]` belongs to phenotype `i`).
-    pub fn write_variant(
-        &mut self,
-        v: &BimRecord,
-        a1_alt: bool,
-        results: &[TestResult],
-    ) -> Result<()> {
-        let (a1, omitted) = if a1_alt {
-            (&v.alt, &v.reference)
-        } else {
-            (&v.reference, &v.alt)
-        };
-        for ((r, ph), t) in results.iter().zip(&self.phenos).zip(&mut self.texts) {
-            let err = r.err.map_or(".", |e| e.as_str());
-            let freq = g6(r.a1_freq);
-            let line = match (self.format, ph.binary) {
-                (OutputFormat::Plink2, false) => format!(
-                    "{}\t{}\t{}\t{}\t{}\tY\t{a1}\t{omitted}\t{freq}\tADD\t{}\t{}\t{}\t{}\t{}\t{err}",
-                    v.chrom,
-                    v.pos,
-                    v.id,
-                    v.reference,
-                    v.alt,
-                    r.obs_ct,
-                    g6(r.beta),
-                    g6(r.se),
-                    g6(r.stat),
-                    p_from_ln(r.ln_p)
-                ),
-                (OutputFormat::Plink2, true) => format!(
-                    "{}\t{}\t{}\t{}\t{}\tY\t{a1}\t{omitted}\t{freq}\t{}\tADD\t{}\t{}\t{}\t{}\t{}\t{err}",
-                    v.chrom,
-                    v.pos,
-                    v.id,
-                    v.reference,
-                    v.alt,
-                    if r.firth == Some(true) { "Y" } else { "N" },
-                    r.obs_ct,
-                    g6(r.beta.exp()),
-                    g6(r.se),
-                    g6(r.stat),
-                    p_from_ln(r.ln_p)
-                ),
-                (OutputFormat::Regenie, _) => format!(
-                    "{} {} {} {omitted} {a1} {freq} {} ADD {} {} {} {}",
-                    v.chrom,
-                    v.pos,
-                    v.id,
-                    r.obs_ct,
-                    g6(r.beta),
-                    g6(r.se),
-                    g6(r.stat * r.stat),
-                    g6(log10p(r.ln_p))
-                ),
-                (OutputFormat::Ssf, _) => {
-                    let na = |s: String| if s == "NA" { "#NA".to_owned() } else { s };
-                    format!(
-                        "{}\t{}\t{a1}\t{omitted}\t{}\t{}\t{}\t{}\t{}\t{}",
-                        v.chrom,
-                        v.pos,
-                        na(g6(r.beta)),
-                        na(g6(r.se)),
-                        na(freq.clone()),
-                        na(p_from_ln(r.ln_p)),
-                        v.id,
-                        r.obs_ct
-                    )
-                }
-            };
-            writeln!(t.out, "{line}").map_err(io_err(&t.path))?;
-            let some = |x: f64| x.is_finite().then_some(x);
-            self.pending.push(GwasRecord {
-                pheno: ph.name.clone(),
-                chrom: v.chrom.clone(),
-                pos: v.pos,
-                id: v.id.clone(),
-                reference: v.reference.clone(),
-                alt: v.alt.clone(),
-                a1: a1.clone(),
-                omitted: omitted.clone(),
-                a1_freq: some(r.a1_freq),
-                model: if ph.binary { "logistic" } else { "linear" }.into(),
-                firth: r.firth,
-                test: "ADD".into(),
-                obs_ct: r.obs_ct as i64,
-                beta: some(r.beta),
-                se: some(r.se),
-                stat: some(r.stat),
-                p: some(r.ln_p.exp()),
-                log10p: some(log10p(r.ln_p)),
-                errcode: r.err.map(|e| e.as_str().to_owned()),
-            });
+    /// Appends one rendered variant.
+    pub fn write(&mut self, rendered: Rendered) -> Result<()> {
+        for (line, t) in rendered.lines.iter().zip(&mut self.texts) {
+            t.out.write_all(line.as_bytes()).map_err(io_err(&t.path))?;
         }
+        self.pending.extend(rendered.records);
         if self.pending.len() >= 16_384 {
             self.flush_table()?;
         }
@@ -225,7 +250,7 @@ impl Outputs {
     pub fn finish(mut self) -> Result<Vec<PathBuf>> {
         self.flush_table()?;
         let mut written = Vec::new();
-        for (t, ph) in self.texts.into_iter().zip(&self.phenos) {
+        for (t, ph) in self.texts.into_iter().zip(&self.renderer.phenos) {
             let Text {
                 path,
                 mut out,

@@ -10,7 +10,7 @@ use super::config::{A1Choice, ScanConfig};
 use super::geno::{collect_calls, count_codes, Calls};
 use super::input::Inputs;
 use super::model::{build_groups, Group, GroupKind, Scratch};
-use super::output::{Outputs, PhenoInfo};
+use super::output::{Outputs, PhenoInfo, Rendered};
 use super::summary::{PhenoSummary, TopHit};
 use super::{binary, linear, TestResult};
 use crate::error::{AssocError, Result};
@@ -79,6 +79,7 @@ pub fn scan(
         })
         .collect();
     let mut outputs = Outputs::create(&cfg.out, infos, cfg.format)?;
+    let renderer = outputs.renderer();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -103,14 +104,14 @@ pub fn scan(
         let last = sel[end - 1];
         bed.read_packed(first, last - first + 1, &mut buf)?;
         let block = &sel[start..end];
-        let outs: Vec<Option<VariantOut>> = pool.install(|| {
+        let outs: Vec<Option<(VariantOut, Rendered)>> = pool.install(|| {
             block
                 .par_iter()
                 .map_init(
                     || (Scratch::default(), Calls::default()),
                     |(scratch, calls), &j| {
                         let packed = &buf[(j - first) * per..(j - first + 1) * per];
-                        test_one(
+                        let o = test_one(
                             cfg,
                             &groups,
                             &slot,
@@ -120,12 +121,14 @@ pub fn scan(
                             packed,
                             scratch,
                             calls,
-                        )
+                        )?;
+                        let r = renderer.render(&inputs.fileset.variants[j], o.a1_alt, &o.results);
+                        Some((o, r))
                     },
                 )
                 .collect()
         });
-        for o in outs.into_iter().flatten() {
+        for (o, rendered) in outs.into_iter().flatten() {
             let v = &inputs.fileset.variants[o.index];
             for (p, r) in o.results.iter().enumerate() {
                 summaries[p].add(r, || TopHit {
@@ -141,7 +144,7 @@ pub fn scan(
                     },
                 });
             }
-            outputs.write_variant(v, o.a1_alt, &o.results)?;
+            outputs.write(rendered)?;
             tested += 1;
         }
         done += block.len() as u64;
