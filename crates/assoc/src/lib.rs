@@ -1,6 +1,14 @@
-//! Statistical association.
+//! Association testing for biomarker-gwas: regression solvers (OLS, logistic IRLS, Firth)
+//! shared by every command that regresses a phenotype on predictors, and genome-wide scans
+//! over PLINK .bed/.bim/.fam files with PLINK 2 `--glm` semantics.
 //!
-//! This crate will own: ordinary least squares, logistic and Firth-penalised logistic
-//! regression (shared by feature association and genome scans); MMD two-sample tests with
-//! their permutation and asymptotic nulls; multiple-testing adjustment; and genome-wide scans
-//! over PLINK file sets streamed in blocks of variants.
+//! - [`regress`]: dense solvers that take a design matrix and a response;
+//! - [`scan`]: the streaming genome scan (blocks of variants, many phenotypes per pass);
+//! - [`linalg`]: the small dense linear algebra both need (Cholesky, QR).
+
+pub mod error;
+pub mod linalg;
+pub mod regress;
+pub mod scan;
+
+pub use error::{AssocError, Result};

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
@@ -29,4 +30,7 @@ pub enum Command {
     /// Make a synthetic cohort with known truth: PLINK genotypes, subjects, NIfTI label maps,
     /// phenotype/covariate tables and a truth file.
     Simulate(SimulateArgs),
+    /// Genome-wide association scan over PLINK files (linear and logistic/Firth, PLINK 2
+    /// --glm compatible), many phenotypes in one pass.
+    Scan(Box<ScanArgs>),
 }

@@ -1,0 +1,210 @@
+//! Decoding .bed 2-bit codes straight into what a regression needs: allele counts over the
+//! kept samples (to pick A1 and apply `--maf`/`--geno`), and for one sample set the sparse
+//! lists of samples with one or two copies of A1 and of samples with a missing call. Bytes
+//! whose four samples all carry zero copies of A1 are skipped whole, so the work per variant
+//! follows the number of carriers, not the number of samples.
+
+/// Code counts of one variant over a sample set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CodeCounts {
+    /// Samples with two ALT copies (code 00).
+    pub hom_alt: u32,
+    /// Samples with a missing call (code 01).
+    pub missing: u32,
+    /// Heterozygous samples (code 10).
+    pub het: u32,
+    /// Samples with no ALT copy (code 11).
+    pub hom_ref: u32,
+}
+
+impl CodeCounts {
+    /// ALT allele frequency among called samples (NaN when none is called).
+    pub fn alt_freq(&self) -> f64 {
+        let called = self.hom_alt + self.het + self.hom_ref;
+        (2.0 * self.hom_alt as f64 + self.het as f64) / (2.0 * called as f64)
+    }
+
+    /// Missing-call rate.
+    pub fn missing_rate(&self) -> f64 {
+        self.missing as f64 / (self.hom_alt + self.missing + self.het + self.hom_ref) as f64
+    }
+}
+
+/// Per-byte counts of each code, four 8-bit counters packed in a u32.
+const fn byte_counts() -> [u32; 256] {
+    let mut t = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut c = 0u32;
+        let mut k = 0;
+        while k < 4 {
+            let code = (b >> (2 * k)) & 3;
+            c += 1 << (8 * code);
+            k += 1;
+        }
+        t[b] = c;
+        b += 1;
+    }
+    t
+}
+static BYTE_COUNTS: [u32; 256] = byte_counts();
+
+/// Counts codes over samples `0..n` (all samples of the .bed) or over `subset` (.bed
+/// positions).
+pub fn count_codes(packed: &[u8], n: usize, subset: Option<&[u32]>) -> CodeCounts {
+    let mut c = [0u64; 4];
+    match subset {
+        None => {
+            let full = n / 4;
+            let mut acc = [0u64; 4];
+            for chunk in packed[..full].chunks(64) {
+                // 64 bytes × 4 samples fit in 8-bit lanes without overflow (≤ 256 would not).
+                let mut lanes = 0u64;
+                let mut spill = [0u64; 4];
+                for (i, &b) in chunk.iter().enumerate() {
+                    lanes += BYTE_COUNTS[b as usize] as u64;
+                    if i % 32 == 31 {
+                        for (k, s) in spill.iter_mut().enumerate() {
+                            *s += (lanes >> (8 * k)) & 0xff;
+                        }
+                        lanes = 0;
+                    }
+                }
+                for (k, s) in spill.iter_mut().enumerate() {
+                    *s += (lanes >> (8 * k)) & 0xff;
+                }
+                for k in 0..4 {
+                    acc[k] += spill[k];
+                }
+            }
+            c = acc;
+            for pos in full * 4..n {
+                c[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize] += 1;
+            }
+        }
+        Some(s) => {
+            for &pos in s {
+                let pos = pos as usize;
+                c[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize] += 1;
+            }
+        }
+    }
+    CodeCounts {
+        hom_alt: c[0] as u32,
+        missing: c[1] as u32,
+        het: c[2] as u32,
+        hom_ref: c[3] as u32,
+    }
+}
+
+/// One variant's calls over a sample set, as local sample indices.
+#[derive(Debug, Clone, Default)]
+pub struct Calls {
+    /// Samples with one copy of A1.
+    pub ones: Vec<u32>,
+    /// Samples with two copies of A1.
+    pub twos: Vec<u32>,
+    /// Samples with a missing call.
+    pub missing: Vec<u32>,
+}
+
+/// Fills `calls` for the samples of a set: `map[pos]` is the local index of .bed position
+/// `pos` or −1 when the sample is not in the set; `None` means every .bed sample, in order.
+/// `a1_alt` says whether A1 is the ALT allele (code 00 = two copies) or REF (code 11).
+pub fn collect_calls(
+    packed: &[u8],
+    n: usize,
+    map: Option<&[i32]>,
+    a1_alt: bool,
+    calls: &mut Calls,
+) {
+    calls.ones.clear();
+    calls.twos.clear();
+    calls.missing.clear();
+    let (zero_byte, two_code) = if a1_alt { (0xffu8, 0u8) } else { (0x00u8, 3u8) };
+    for (j, &b) in packed.iter().enumerate() {
+        if b == zero_byte {
+            continue;
+        }
+        for t in 0..4 {
+            let pos = 4 * j + t;
+            if pos >= n {
+                break;
+            }
+            let code = (b >> (2 * t)) & 3;
+            let local = match map {
+                None => pos as i32,
+                Some(m) => m[pos],
+            };
+            if local < 0 {
+                continue;
+            }
+            let local = local as u32;
+            match code {
+                1 => calls.missing.push(local),
+                2 => calls.ones.push(local),
+                c if c == two_code => calls.twos.push(local),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(alt: &[i8]) -> Vec<u8> {
+        let mut p = vec![0u8; alt.len().div_ceil(4)];
+        for (i, &g) in alt.iter().enumerate() {
+            let code = match g {
+                2 => 0,
+                1 => 2,
+                0 => 3,
+                _ => 1,
+            };
+            p[i / 4] |= code << (2 * (i % 4));
+        }
+        p
+    }
+
+    #[test]
+    fn counts_and_calls_follow_the_codes() {
+        let alt: Vec<i8> = (0..203).map(|i| [0, 1, 2, -1, 0, 0][i % 6]).collect();
+        let p = pack(&alt);
+        let c = count_codes(&p, alt.len(), None);
+        let want = |v: i8| alt.iter().filter(|&&g| g == v).count() as u32;
+        assert_eq!(
+            c,
+            CodeCounts {
+                hom_alt: want(2),
+                missing: want(-1),
+                het: want(1),
+                hom_ref: want(0)
+            }
+        );
+        let subset: Vec<u32> = (0..203).step_by(5).collect();
+        let cs = count_codes(&p, alt.len(), Some(&subset));
+        assert_eq!(
+            cs.hom_alt,
+            subset.iter().filter(|&&i| alt[i as usize] == 2).count() as u32
+        );
+
+        let mut calls = Calls::default();
+        collect_calls(&p, alt.len(), None, true, &mut calls);
+        assert_eq!(calls.twos.len() as u32, want(2));
+        assert!(calls.ones.iter().all(|&i| alt[i as usize] == 1));
+        collect_calls(&p, alt.len(), None, false, &mut calls);
+        assert_eq!(calls.twos.len() as u32, want(0));
+        assert_eq!(calls.missing.len() as u32, want(-1));
+        let mut map = vec![-1i32; alt.len()];
+        for (l, &pos) in subset.iter().enumerate() {
+            map[pos as usize] = l as i32;
+        }
+        collect_calls(&p, alt.len(), Some(&map), true, &mut calls);
+        assert!(calls
+            .twos
+            .iter()
+            .all(|&l| alt[subset[l as usize] as usize] == 2));
+    }
+}

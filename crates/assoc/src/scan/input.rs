@@ -1,0 +1,295 @@
+//! Loading a scan's inputs: the PLINK file set, the samples kept (`--keep`/`--remove`), the
+//! phenotypes (typed as quantitative or case/control the way PLINK reads them), the
+//! covariates (one-hot encoded) and the variants selected by chromosome, region and chunk.
+//! Every problem is reported with the file, and the line and value where there is one.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use biomarker_tables::plink::Fileset;
+use biomarker_tables::{Alignment, PhenoTable, PhenoValues, Side};
+
+use super::config::ScanConfig;
+use crate::error::{AssocError, Result};
+
+/// A phenotype aligned to the kept samples.
+#[derive(Debug, Clone)]
+pub struct Phenotype {
+    /// Column name.
+    pub name: String,
+    /// Case/control (values 0 = control, 1 = case) rather than quantitative.
+    pub binary: bool,
+    /// One value per kept sample; None where missing.
+    pub values: Vec<Option<f64>>,
+}
+
+/// Everything loaded before the first genotype is read.
+pub struct Inputs {
+    /// The genotype file set.
+    pub fileset: Fileset,
+    /// .bed positions of the kept samples, ascending.
+    pub kept: Vec<u32>,
+    /// Phenotypes, aligned to `kept`.
+    pub phenos: Vec<Phenotype>,
+    /// Covariate design column names (one-hot levels as `name=level`).
+    pub covar_names: Vec<String>,
+    /// Covariate values, one vector per design column, aligned to `kept`.
+    pub covars: Vec<Vec<Option<f64>>>,
+    /// Indices of the variants selected by chromosome, region and chunk, ascending.
+    pub variants: Vec<usize>,
+    /// The phenotype file (for error messages).
+    pub pheno_path: std::path::PathBuf,
+}
+
+/// Reads a `--keep`/`--remove` list: one sample per line as `FID IID` or `IID`; lines
+/// starting with `#` are headers.
+fn read_id_list(path: &Path) -> Result<HashSet<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| AssocError::Io {
+        path: path.into(),
+        source: e,
+    })?;
+    let mut ids = HashSet::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.len() {
+            0 => {}
+            _ if f[0].starts_with('#') => {}
+            1 => {
+                ids.insert(f[0].to_owned());
+            }
+            _ => {
+                ids.insert(f[1].to_owned());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The 1-based line of the data row holding `iid` in a text table (for error messages).
+fn line_of(path: &Path, iid: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .position(|l| l.split_whitespace().take(2).any(|f| f == iid))
+        .map(|i| i + 1)
+}
+
+/// Types a numeric phenotype the way PLINK reads it: values in {1, 2} (0 = missing when a
+/// 2 is present) are case/control with 2 = case; values in {0, 1} are case/control with
+/// 1 = case; anything else is quantitative. Returns 0/1-coded values for case/control.
+fn type_phenotype(values: Vec<Option<f64>>) -> (bool, Vec<Option<f64>>) {
+    let present: Vec<f64> = values.iter().flatten().copied().collect();
+    let in_set = |set: &[f64]| present.iter().all(|v| set.contains(v));
+    if !present.is_empty() && in_set(&[0.0, 1.0, 2.0]) && present.contains(&2.0) {
+        let v = values
+            .into_iter()
+            .map(|v| v.and_then(|x| if x == 0.0 { None } else { Some(x - 1.0) }))
+            .collect();
+        (true, v)
+    } else if !present.is_empty() && in_set(&[0.0, 1.0]) {
+        (true, values)
+    } else {
+        (false, values)
+    }
+}
+
+impl Inputs {
+    /// Loads and checks every input named by `cfg`.
+    pub fn load(cfg: &ScanConfig) -> Result<Self> {
+        let fileset = Fileset::open(&cfg.bfile)?;
+        let [_, bim_path, fam_path] = biomarker_tables::plink::fileset_paths(&cfg.bfile);
+        let n_bed = fileset.samples.len();
+        if n_bed == 0 || fileset.variants.is_empty() {
+            return Err(AssocError::input(
+                &fam_path,
+                "the file set has no samples or no variants",
+            ));
+        }
+        // Samples kept.
+        let keep = cfg.keep.as_deref().map(read_id_list).transpose()?;
+        let remove = cfg.remove.as_deref().map(read_id_list).transpose()?;
+        let kept: Vec<u32> = (0..n_bed)
+            .filter(|&i| {
+                let iid = &fileset.samples[i].iid;
+                keep.as_ref().is_none_or(|k| k.contains(iid))
+                    && remove.as_ref().is_none_or(|r| !r.contains(iid))
+            })
+            .map(|i| i as u32)
+            .collect();
+        if kept.is_empty() {
+            let which = cfg
+                .keep
+                .as_ref()
+                .or(cfg.remove.as_ref())
+                .unwrap_or(&fam_path);
+            return Err(AssocError::input(
+                which,
+                "no sample of the .fam is left after --keep/--remove",
+            ));
+        }
+        let kept_iids: Vec<&str> = kept
+            .iter()
+            .map(|&i| fileset.samples[i as usize].iid.as_str())
+            .collect();
+
+        // Phenotypes.
+        let table = PhenoTable::read(&cfg.pheno)?;
+        let table = if cfg.pheno_names.is_empty() {
+            table
+        } else {
+            table.select(&cfg.pheno_names)?
+        };
+        if table.columns.is_empty() {
+            return Err(AssocError::input(&cfg.pheno, "no phenotype column"));
+        }
+        let table_iids = table.iids();
+        let align = Alignment::join(
+            Side {
+                name: &fam_path,
+                iids: &kept_iids,
+            },
+            Side {
+                name: &cfg.pheno,
+                iids: &table_iids,
+            },
+        )?;
+        if align.is_empty() {
+            return Err(AssocError::input(
+                &cfg.pheno,
+                format!(
+                    "no IID matches a sample of {} (first IIDs here: {}; in the .fam: {})",
+                    fam_path.display(),
+                    table_iids
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    kept_iids
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let mut phenos = Vec::with_capacity(table.columns.len());
+        for col in &table.columns {
+            let raw = match &col.values {
+                PhenoValues::Numeric(v) => v,
+                PhenoValues::Categorical(v) => {
+                    let (row, value) = v
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, s)| {
+                            s.as_ref()
+                                .filter(|s| s.parse::<f64>().is_err())
+                                .map(|s| (i, s.clone()))
+                        })
+                        .unwrap_or((0, String::new()));
+                    let iid = &table.samples[row].iid;
+                    let line =
+                        line_of(&cfg.pheno, iid).map_or(String::new(), |l| format!("line {l}, "));
+                    return Err(AssocError::input(
+                        &cfg.pheno,
+                        format!("{line}column {:?}, sample {iid}: phenotype value {value:?} is not a number", col.name),
+                    ));
+                }
+            };
+            let mut values = vec![None; kept.len()];
+            for (&l, &r) in align.left.iter().zip(&align.right) {
+                values[l] = raw[r];
+            }
+            let (binary, values) = type_phenotype(values);
+            if values.iter().all(Option::is_none) {
+                return Err(AssocError::input(
+                    &cfg.pheno,
+                    format!(
+                        "phenotype {:?} has no value for any genotyped sample",
+                        col.name
+                    ),
+                ));
+            }
+            phenos.push(Phenotype {
+                name: col.name.clone(),
+                binary,
+                values,
+            });
+        }
+
+        // Covariates.
+        let (covar_names, covars) = match &cfg.covar {
+            None => (Vec::new(), Vec::new()),
+            Some(path) => {
+                let t = PhenoTable::read(path)?;
+                let t = if cfg.covar_names.is_empty() {
+                    t
+                } else {
+                    t.select(&cfg.covar_names)?
+                };
+                let t_iids = t.iids();
+                let a = Alignment::join(
+                    Side {
+                        name: &fam_path,
+                        iids: &kept_iids,
+                    },
+                    Side {
+                        name: path,
+                        iids: &t_iids,
+                    },
+                )?;
+                if a.is_empty() {
+                    return Err(AssocError::input(
+                        path,
+                        format!("no IID matches a sample of {}", fam_path.display()),
+                    ));
+                }
+                let design = t.design();
+                let names = design.iter().map(|d| d.name.clone()).collect();
+                let cols = design
+                    .into_iter()
+                    .map(|d| {
+                        let mut v = vec![None; kept.len()];
+                        for (&l, &r) in a.left.iter().zip(&a.right) {
+                            v[l] = d.values[r];
+                        }
+                        v
+                    })
+                    .collect();
+                (names, cols)
+            }
+        };
+
+        // Variants: chromosome, region, then chunk of what is left.
+        let mut variants: Vec<usize> = (0..fileset.variants.len())
+            .filter(|&j| {
+                let v = &fileset.variants[j];
+                (cfg.chr.is_empty() || cfg.chr.iter().any(|c| c == &v.chrom))
+                    && cfg
+                        .region
+                        .as_ref()
+                        .is_none_or(|r| r.chrom == v.chrom && v.pos >= r.from && v.pos <= r.to)
+            })
+            .collect();
+        if let Some((k, n)) = cfg.chunk {
+            let len = variants.len();
+            let (start, end) = ((k - 1) * len / n, k * len / n);
+            variants = variants[start..end].to_vec();
+        }
+        if variants.is_empty() {
+            return Err(AssocError::input(
+                &bim_path,
+                "no variant is selected by --chr/--region/--chunk",
+            ));
+        }
+        Ok(Self {
+            fileset,
+            kept,
+            phenos,
+            covar_names,
+            covars,
+            variants,
+            pheno_path: cfg.pheno.clone(),
+        })
+    }
+}

@@ -1,0 +1,361 @@
+//! Per-phenotype-group precomputation, done once per scan: the samples with the phenotype(s)
+//! and every covariate, the covariate matrix (intercept first) with its sums and
+//! cross-products, and for quantitative phenotypes an orthonormal basis `Q` of the
+//! covariates plus the phenotypes' residuals after projecting the covariates out
+//! (Frisch–Waugh–Lovell), stored side by side in one sample-major matrix so that one pass
+//! over a variant's carriers yields every cross-product the regressions need.
+
+use std::collections::HashMap;
+
+use super::checks::{check, CrossProducts};
+use super::config::ScanConfig;
+use super::geno::Calls;
+use super::input::Inputs;
+use super::ErrCode;
+use crate::error::{AssocError, Result};
+use crate::linalg::thin_qr;
+use crate::regress::{logistic, LogisticOptions};
+
+/// Quantitative phenotypes sharing one missingness pattern, or one case/control phenotype.
+pub enum GroupKind {
+    /// Linear regression; `w` holds `[Q | residualised phenotypes]`.
+    Linear {
+        /// `R` of the covariates' QR (`C = Q R`), row-major k×k.
+        rfac: Vec<f64>,
+        /// Residual sum of squares of each phenotype on the covariates alone.
+        yy: Vec<f64>,
+    },
+    /// Logistic regression; `w` holds the raw covariates.
+    Logistic {
+        /// 0/1 response per sample.
+        y: Vec<f64>,
+        /// Covariate-only fit, the warm start of every variant's fit.
+        null_coef: Vec<f64>,
+    },
+}
+
+/// One group of phenotypes tested together.
+pub struct Group {
+    /// Indices into [`Inputs::phenos`].
+    pub phenos: Vec<usize>,
+    /// .bed positions of the samples, ascending.
+    pub samples: Vec<u32>,
+    /// .bed position → local index (−1 = not in the group); None when every .bed sample is in.
+    pub map: Option<Vec<i32>>,
+    /// Covariate columns including the intercept.
+    pub k: usize,
+    /// Raw covariates, sample-major n×k, intercept first.
+    pub c: Vec<f64>,
+    /// Σ c_j over the group.
+    pub c_sum: Vec<f64>,
+    /// Σ c_i c_j over the group, k×k.
+    pub cc: Vec<f64>,
+    /// Sample-major matrix the carrier pass sums rows of.
+    pub w: Vec<f64>,
+    /// Columns of `w`.
+    pub width: usize,
+    /// Model-specific data.
+    pub kind: GroupKind,
+}
+
+/// What every model needs about one variant in one group before its regression.
+pub struct Prepared {
+    /// Samples tested.
+    pub n: usize,
+    /// A1 frequency among them.
+    pub a1_freq: f64,
+    /// Why the variant cannot be tested, if it cannot.
+    pub err: Option<ErrCode>,
+}
+
+/// Per-thread buffers.
+#[derive(Default)]
+pub struct Scratch {
+    /// Σ over carriers of rows of `w`, weighted by dosage.
+    pub acc: Vec<f64>,
+    /// Σ g c_j.
+    pub gc: Vec<f64>,
+    /// Covariate sums over the samples tested.
+    pub c_sum: Vec<f64>,
+    /// Covariate cross-products over the samples tested.
+    pub cc: Vec<f64>,
+    /// Anything else.
+    pub tmp: Vec<f64>,
+    /// More of anything else.
+    pub tmp2: Vec<f64>,
+}
+
+impl Group {
+    /// Samples in the group.
+    pub fn n(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// Sums dosage-weighted rows of `w` over the carriers into `s.acc`.
+    fn carrier_sums(&self, calls: &Calls, s: &mut Scratch) {
+        let w = self.width;
+        s.acc.clear();
+        s.acc.resize(w, 0.0);
+        s.tmp.clear();
+        s.tmp.resize(w, 0.0);
+        for &i in &calls.ones {
+            let row = &self.w[i as usize * w..(i as usize + 1) * w];
+            for (a, r) in s.acc.iter_mut().zip(row) {
+                *a += r;
+            }
+        }
+        for &i in &calls.twos {
+            let row = &self.w[i as usize * w..(i as usize + 1) * w];
+            for (a, r) in s.tmp.iter_mut().zip(row) {
+                *a += r;
+            }
+        }
+        for (a, t) in s.acc.iter_mut().zip(&s.tmp) {
+            *a += 2.0 * t;
+        }
+    }
+
+    /// Counts, carrier sums and PLINK 2's checks for one variant.
+    pub fn prepare(&self, calls: &Calls, cfg: &ScanConfig, s: &mut Scratch) -> Prepared {
+        let n = self.n() - calls.missing.len();
+        let (n1, n2) = (calls.ones.len() as f64, calls.twos.len() as f64);
+        let a1_freq = if n > 0 {
+            (n1 + 2.0 * n2) / (2.0 * n as f64)
+        } else {
+            f64::NAN
+        };
+        let fail = |err| Prepared {
+            n,
+            a1_freq,
+            err: Some(err),
+        };
+        if n <= self.k + 1 {
+            return fail(ErrCode::SampleCtLtePredictorCt);
+        }
+        if (n1 == 0.0 && n2 == 0.0) || n1 as usize == n || n2 as usize == n {
+            return fail(ErrCode::ConstOmittedAllele);
+        }
+        self.carrier_sums(calls, s);
+        let k = self.k;
+        s.gc.clear();
+        match &self.kind {
+            GroupKind::Linear { rfac, .. } => {
+                // C = Q R, so Cᵀg = Rᵀ (Qᵀg) and Qᵀg is the first k carrier sums.
+                for j in 0..k {
+                    s.gc.push((0..=j).map(|i| rfac[i * k + j] * s.acc[i]).sum());
+                }
+            }
+            GroupKind::Logistic { .. } => s.gc.extend_from_slice(&s.acc[..k]),
+        }
+        s.c_sum.clear();
+        s.c_sum.extend_from_slice(&self.c_sum);
+        s.cc.clear();
+        s.cc.extend_from_slice(&self.cc);
+        for &m in &calls.missing {
+            let row = &self.c[m as usize * k..(m as usize + 1) * k];
+            for a in 0..k {
+                s.c_sum[a] -= row[a];
+                for b in 0..k {
+                    s.cc[a * k + b] -= row[a] * row[b];
+                }
+            }
+        }
+        let x = CrossProducts {
+            n: n as f64,
+            g_sum: n1 + 2.0 * n2,
+            g_sq: n1 + 4.0 * n2,
+            gc: &s.gc,
+            c_sum: &s.c_sum,
+            cc: &s.cc,
+        };
+        let err = check(&x, cfg.max_corr, cfg.max_vif, &mut s.tmp2);
+        Prepared { n, a1_freq, err }
+    }
+}
+
+/// Builds the groups: quantitative phenotypes by missingness pattern, each case/control
+/// phenotype alone.
+pub fn build_groups(inputs: &Inputs) -> Result<Vec<Group>> {
+    let n_kept = inputs.kept.len();
+    let n_bed = inputs.fileset.samples.len();
+    let covar_ok: Vec<bool> = (0..n_kept)
+        .map(|i| inputs.covars.iter().all(|c| c[i].is_some()))
+        .collect();
+    let mut linear: HashMap<Vec<bool>, Vec<usize>> = HashMap::new();
+    let mut order: Vec<(Vec<bool>, Option<usize>)> = Vec::new();
+    for (p, ph) in inputs.phenos.iter().enumerate() {
+        let mask: Vec<bool> = (0..n_kept)
+            .map(|i| covar_ok[i] && ph.values[i].is_some())
+            .collect();
+        if ph.binary {
+            order.push((mask, Some(p)));
+        } else {
+            let e = linear.entry(mask.clone()).or_default();
+            if e.is_empty() {
+                order.push((mask, None));
+            }
+            e.push(p);
+        }
+    }
+    let mut groups = Vec::new();
+    for (mask, binary) in order {
+        let phenos = match binary {
+            Some(p) => vec![p],
+            None => linear[&mask].clone(),
+        };
+        groups.push(build_group(inputs, &mask, phenos, binary.is_some(), n_bed)?);
+    }
+    Ok(groups)
+}
+
+fn build_group(
+    inputs: &Inputs,
+    mask: &[bool],
+    phenos: Vec<usize>,
+    binary: bool,
+    n_bed: usize,
+) -> Result<Group> {
+    let local: Vec<usize> = (0..mask.len()).filter(|&i| mask[i]).collect();
+    let samples: Vec<u32> = local.iter().map(|&i| inputs.kept[i]).collect();
+    let n = samples.len();
+    let k = 1 + inputs.covars.len();
+    let names: Vec<&str> = phenos
+        .iter()
+        .map(|&p| inputs.phenos[p].name.as_str())
+        .collect();
+    let pheno_path = || inputs_pheno_path(inputs);
+    if n <= k + 1 {
+        return Err(AssocError::input(
+            pheno_path(),
+            format!(
+                "phenotype {}: only {n} samples have it and every covariate, for {} predictors",
+                names.join(", "),
+                k + 1
+            ),
+        ));
+    }
+    let map = if n == n_bed {
+        None
+    } else {
+        let mut m = vec![-1i32; n_bed];
+        for (l, &pos) in samples.iter().enumerate() {
+            m[pos as usize] = l as i32;
+        }
+        Some(m)
+    };
+    let mut c = vec![0.0; n * k];
+    for (r, &i) in local.iter().enumerate() {
+        c[r * k] = 1.0;
+        for (j, col) in inputs.covars.iter().enumerate() {
+            c[r * k + 1 + j] = col[i].expect("complete covariates");
+        }
+    }
+    let mut c_sum = vec![0.0; k];
+    let mut cc = vec![0.0; k * k];
+    for r in 0..n {
+        let row = &c[r * k..(r + 1) * k];
+        for a in 0..k {
+            c_sum[a] += row[a];
+            for b in 0..k {
+                cc[a * k + b] += row[a] * row[b];
+            }
+        }
+    }
+    let mut cm = vec![0.0; n * k];
+    for r in 0..n {
+        for j in 0..k {
+            cm[j * n + r] = c[r * k + j];
+        }
+    }
+    let collinear = || {
+        AssocError::input(
+            pheno_path(),
+            format!(
+                "phenotype {}: the covariates ({}) are collinear among its {n} samples (VIF_INFINITE)",
+                names.join(", "),
+                inputs.covar_names.join(", ")
+            ),
+        )
+    };
+    let y_of = |p: usize| -> Vec<f64> {
+        local
+            .iter()
+            .map(|&i| inputs.phenos[p].values[i].expect("complete phenotype"))
+            .collect()
+    };
+    if binary {
+        let y = y_of(phenos[0]);
+        let cases = y.iter().filter(|&&v| v > 0.5).count();
+        if cases == 0 || cases == n {
+            return Err(AssocError::input(
+                pheno_path(),
+                format!(
+                    "case/control phenotype {}: all {n} samples are {}",
+                    names[0],
+                    if cases == 0 { "controls" } else { "cases" }
+                ),
+            ));
+        }
+        thin_qr(&cm, n, k).ok_or_else(collinear)?;
+        let design = ndarray::ArrayView2::from_shape((n, k), &c).expect("shape");
+        let null_coef = logistic(design, &y, &LogisticOptions::default())
+            .map(|f| f.coef)
+            .unwrap_or_else(|_| vec![0.0; k]);
+        let w = c.clone();
+        return Ok(Group {
+            phenos,
+            samples,
+            map,
+            k,
+            c,
+            c_sum,
+            cc,
+            w,
+            width: k,
+            kind: GroupKind::Logistic { y, null_coef },
+        });
+    }
+    let (q, rfac) = thin_qr(&cm, n, k).ok_or_else(collinear)?;
+    let m = phenos.len();
+    let width = k + m;
+    let mut w = vec![0.0; n * width];
+    let mut yy = Vec::with_capacity(m);
+    for r in 0..n {
+        for j in 0..k {
+            w[r * width + j] = q[j * n + r];
+        }
+    }
+    for (t, &p) in phenos.iter().enumerate() {
+        let mut y = y_of(p);
+        // Residualise twice: one pass of projection leaves O(ε·‖y‖) of the covariate space.
+        for _ in 0..2 {
+            for j in 0..k {
+                let qj = &q[j * n..(j + 1) * n];
+                let d: f64 = qj.iter().zip(&y).map(|(a, b)| a * b).sum();
+                for (yi, qi) in y.iter_mut().zip(qj) {
+                    *yi -= d * qi;
+                }
+            }
+        }
+        yy.push(y.iter().map(|v| v * v).sum());
+        for r in 0..n {
+            w[r * width + k + t] = y[r];
+        }
+    }
+    Ok(Group {
+        phenos,
+        samples,
+        map,
+        k,
+        c,
+        c_sum,
+        cc,
+        w,
+        width,
+        kind: GroupKind::Linear { rfac, yy },
+    })
+}
+
+fn inputs_pheno_path(inputs: &Inputs) -> std::path::PathBuf {
+    inputs.pheno_path.clone()
+}

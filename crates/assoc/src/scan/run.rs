@@ -1,0 +1,232 @@
+//! The scan driver: loads inputs, builds the phenotype groups, then streams the selected
+//! variants in blocks (one contiguous .bed read per block), tests the variants of a block in
+//! parallel and writes their results in .bim order before reading the next block.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use super::config::{A1Choice, ScanConfig};
+use super::geno::{collect_calls, count_codes, Calls};
+use super::input::Inputs;
+use super::model::{build_groups, Group, GroupKind, Scratch};
+use super::output::{Outputs, PhenoInfo, Rendered};
+use super::summary::{PhenoSummary, TopHit};
+use super::{binary, linear, TestResult};
+use crate::error::{AssocError, Result};
+
+/// What a scan did.
+#[derive(Debug, Clone)]
+pub struct ScanReport {
+    /// Samples in the .fam after `--keep`/`--remove`.
+    pub samples: usize,
+    /// Variants selected by chromosome, region and chunk.
+    pub variants_selected: usize,
+    /// Variants left after `--maf`/`--geno` (each has a row per phenotype).
+    pub variants_tested: usize,
+    /// Phenotype groups (shared missingness pattern and model).
+    pub groups: usize,
+    /// Per-phenotype summaries, in phenotype order.
+    pub phenos: Vec<PhenoSummary>,
+    /// Files written.
+    pub outputs: Vec<PathBuf>,
+    /// Covariate design columns used.
+    pub covariates: Vec<String>,
+}
+
+struct VariantOut {
+    index: usize,
+    a1_alt: bool,
+    results: Vec<TestResult>,
+}
+
+/// Runs a scan; `progress` is called with the number of variants finished so far.
+pub fn scan(
+    cfg: &ScanConfig,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScanReport> {
+    cfg.validate()?;
+    let inputs = Inputs::load(cfg)?;
+    let groups = build_groups(&inputs)?;
+    let n_pheno = inputs.phenos.len();
+    // Where each phenotype's result sits among a variant's group outputs.
+    let mut slot = vec![(0usize, 0usize); n_pheno];
+    for (gi, g) in groups.iter().enumerate() {
+        for (t, &p) in g.phenos.iter().enumerate() {
+            slot[p] = (gi, t);
+        }
+    }
+    std::fs::create_dir_all(&cfg.out).map_err(|e| AssocError::Io {
+        path: cfg.out.clone(),
+        source: e,
+    })?;
+    let infos: Vec<PhenoInfo> = inputs
+        .phenos
+        .iter()
+        .map(|p| PhenoInfo {
+            name: p.name.clone(),
+            binary: p.binary,
+        })
+        .collect();
+    let mut summaries: Vec<PhenoSummary> = inputs
+        .phenos
+        .iter()
+        .enumerate()
+        .map(|(p, ph)| {
+            let model = if ph.binary { "logistic" } else { "linear" };
+            PhenoSummary::new(ph.name.clone(), model, groups[slot[p].0].n())
+        })
+        .collect();
+    let mut outputs = Outputs::create(&cfg.out, infos, cfg.format)?;
+    let renderer = outputs.renderer();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| AssocError::Option(format!("cannot start {threads} threads: {e}")))?;
+
+    let bed = &inputs.fileset.bed;
+    let n_bed = bed.n_samples();
+    let per = bed.bytes_per_variant();
+    let kept_subset = (inputs.kept.len() != n_bed).then_some(inputs.kept.as_slice());
+    let mut tested = 0usize;
+    let mut done = 0u64;
+    let mut buf = Vec::new();
+    let mut start = 0;
+    let sel = &inputs.variants;
+    while start < sel.len() {
+        // A block: up to `cfg.block` selected variants spanning at most 2 × block .bed rows.
+        let first = sel[start];
+        let mut end = start + 1;
+        while end < sel.len() && end - start < cfg.block && sel[end] - first < 2 * cfg.block {
+            end += 1;
+        }
+        let last = sel[end - 1];
+        bed.read_packed(first, last - first + 1, &mut buf)?;
+        let block = &sel[start..end];
+        let outs: Vec<Option<(VariantOut, Rendered)>> = pool.install(|| {
+            block
+                .par_iter()
+                .map_init(
+                    || (Scratch::default(), Calls::default()),
+                    |(scratch, calls), &j| {
+                        let packed = &buf[(j - first) * per..(j - first + 1) * per];
+                        let o = test_one(
+                            cfg,
+                            &groups,
+                            &slot,
+                            kept_subset,
+                            n_bed,
+                            j,
+                            packed,
+                            scratch,
+                            calls,
+                        )?;
+                        let r = renderer.render(&inputs.fileset.variants[j], o.a1_alt, &o.results);
+                        Some((o, r))
+                    },
+                )
+                .collect()
+        });
+        for (o, rendered) in outs.into_iter().flatten() {
+            let v = &inputs.fileset.variants[o.index];
+            for (p, r) in o.results.iter().enumerate() {
+                summaries[p].add(r, || TopHit {
+                    id: v.id.clone(),
+                    chrom: v.chrom.clone(),
+                    pos: v.pos,
+                    log10p: 0.0,
+                    beta: r.beta,
+                    a1: if o.a1_alt {
+                        v.alt.clone()
+                    } else {
+                        v.reference.clone()
+                    },
+                });
+            }
+            outputs.write(rendered)?;
+            tested += 1;
+        }
+        done += block.len() as u64;
+        progress(done);
+        start = end;
+    }
+    let written = outputs.finish()?;
+    Ok(ScanReport {
+        samples: inputs.kept.len(),
+        variants_selected: sel.len(),
+        variants_tested: tested,
+        groups: groups.len(),
+        phenos: summaries,
+        outputs: written,
+        covariates: inputs.covar_names.clone(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn test_one(
+    cfg: &ScanConfig,
+    groups: &[Group],
+    slot: &[(usize, usize)],
+    kept_subset: Option<&[u32]>,
+    n_bed: usize,
+    index: usize,
+    packed: &[u8],
+    scratch: &mut Scratch,
+    calls: &mut Calls,
+) -> Option<VariantOut> {
+    let counts = count_codes(packed, n_bed, kept_subset);
+    let alt_freq = counts.alt_freq();
+    if let Some(maf) = cfg.maf {
+        let f = alt_freq.min(1.0 - alt_freq);
+        if f.is_nan() || f < maf {
+            return None;
+        }
+    }
+    if let Some(geno) = cfg.geno {
+        if counts.missing_rate() > geno {
+            return None;
+        }
+    }
+    let a1_alt = match cfg.a1 {
+        A1Choice::Alt => true,
+        A1Choice::Ref => false,
+        // The omitted allele is the major one, REF on a tie (or with no calls).
+        A1Choice::Minor => alt_freq.is_nan() || alt_freq <= 0.5,
+    };
+    let mut per_group: Vec<Vec<TestResult>> = Vec::with_capacity(groups.len());
+    for g in groups {
+        collect_calls(packed, n_bed, g.map.as_deref(), a1_alt, calls);
+        let prep = g.prepare(calls, cfg, scratch);
+        let mut out = Vec::with_capacity(g.phenos.len());
+        match prep.err {
+            Some(e) => {
+                let firth = matches!(g.kind, GroupKind::Logistic { .. }).then_some(false);
+                out.extend(
+                    (0..g.phenos.len()).map(|_| TestResult::failed(prep.n, prep.a1_freq, firth, e)),
+                );
+            }
+            None => match g.kind {
+                GroupKind::Linear { .. } => {
+                    linear::test_variant(g, calls, prep.n, prep.a1_freq, scratch, &mut out)
+                }
+                GroupKind::Logistic { .. } => binary::test_variant(
+                    g,
+                    calls,
+                    prep.n,
+                    prep.a1_freq,
+                    cfg.firth_always,
+                    scratch,
+                    &mut out,
+                ),
+            },
+        }
+        per_group.push(out);
+    }
+    let results = slot.iter().map(|&(g, t)| per_group[g][t].clone()).collect();
+    Some(VariantOut {
+        index,
+        a1_alt,
+        results,
+    })
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the assoc crate, one binary: scans against PLINK 2 and statsmodels
+//! fixtures, live against PLINK 2 on real data, malformed inputs, and the regression solvers.
+
+mod common;
+mod live_plink2;
+mod malformed;
+mod regress;
+mod sim_vs_peers;
