@@ -9,7 +9,7 @@ use biomarker_tables::plink::BimRecord;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::normal::norm_quantile;
+use biomarker_stats::norm_quantile;
 use crate::rng::{rng_for, Stream};
 
 /// GRCh37 autosome lengths in base pairs.

@@ -15,7 +15,6 @@
 pub mod anatomy;
 pub mod genome;
 mod nifti_out;
-mod normal;
 pub mod rng;
 pub mod subjects;
 
