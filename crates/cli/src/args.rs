@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::pca::PcaArgs;
 use crate::cmd::simulate::SimulateArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
@@ -29,4 +30,7 @@ pub enum Command {
     /// Make a synthetic cohort with known truth: PLINK genotypes, subjects, NIfTI label maps,
     /// phenotype/covariate tables and a truth file.
     Simulate(SimulateArgs),
+    /// PCA of deep features per structure (fit or apply saved loadings) and genotype principal
+    /// components (randomized, streamed; optional LD pruning) as covariates for scans.
+    Pca(PcaArgs),
 }
