@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd::scan::ScanArgs;
+use crate::cmd::pca::PcaArgs;
 use crate::cmd::simulate::SimulateArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
@@ -33,4 +34,7 @@ pub enum Command {
     /// Genome-wide association scan over PLINK files (linear and logistic/Firth, PLINK 2
     /// --glm compatible), many phenotypes in one pass.
     Scan(Box<ScanArgs>),
+    /// PCA of deep features per structure (fit or apply saved loadings) and genotype principal
+    /// components (randomized, streamed; optional LD pruning) as covariates for scans.
+    Pca(PcaArgs),
 }

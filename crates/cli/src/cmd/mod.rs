@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
 pub mod scan;
+pub mod pca;
 pub mod simulate;
 
 use crate::args::{Cli, Command};
@@ -10,5 +11,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args),
         Command::Scan(args) => scan::run(*args),
+        Command::Pca(args) => pca::run(args),
     }
 }
