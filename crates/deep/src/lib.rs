@@ -1,1 +1,28 @@
-//! placeholder
+//! The multi-task 3D convolutional autoencoder on candle.
+//!
+//! Each brain structure's binary mask (cropped around the structure's population centroid) is
+//! compressed into a bottleneck vector; three tasks share that bottleneck: reconstruction of the
+//! mask, classification of the structure and regression of its volume. Their losses are
+//! balanced by equal, fixed, GradNorm or uncertainty weights.
+//!
+//! - [`ops3d`], [`layers`]: the 3D operations candle lacks, built from its differentiable ops;
+//! - [`params`]: seeded parameters and safetensors IO;
+//! - [`model`], [`loss`]: the network and the task losses;
+//! - [`balance`]: task weighting, including GradNorm;
+//! - [`optim`]: AdamW with saveable state (for exact resume);
+//! - [`data`]: NIfTI label maps to cached mask tensors and standardized volume targets;
+//! - [`train`]: the training loop with checkpoints, resume, early stopping and a JSONL log;
+//! - [`encode`]: bottleneck features into a FeatureTable.
+//!
+//! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
+
+pub mod device;
+
+pub mod error;
+pub mod layers;
+
+pub mod ops3d;
+
+pub mod params;
+
+pub use error::{DeepError, Result};

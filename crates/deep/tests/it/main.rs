@@ -1,0 +1,4 @@
+//! Integration tests of biomarker-deep, one binary so it links once.
+
+mod common;
+mod layers;
