@@ -2,3 +2,4 @@
 
 mod common;
 mod layers;
+mod torch_layers;
