@@ -16,12 +16,16 @@
 //!
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
+pub mod balance;
 pub mod device;
 
 pub mod error;
 pub mod layers;
+pub mod loss;
+pub mod model;
 
 pub mod ops3d;
+pub mod optim;
 
 pub mod params;
 
