@@ -43,7 +43,11 @@ impl Task {
         Task::ALL
             .into_iter()
             .find(|t| t.name() == s)
-            .ok_or_else(|| crate::DeepError::Config(format!("unknown task {s:?}: expected recon, class or volume")))
+            .ok_or_else(|| {
+                crate::DeepError::Config(format!(
+                    "unknown task {s:?}: expected recon, class or volume"
+                ))
+            })
     }
 }
 
@@ -93,13 +97,21 @@ impl VecAdam {
 
     /// State for `n` parameters.
     pub fn new(n: usize, lr: f64) -> Self {
-        Self { lr, t: 0, m: vec![0.0; n], v: vec![0.0; n] }
+        Self {
+            lr,
+            t: 0,
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+        }
     }
 
     /// One step on `x` with gradient `g`.
     pub fn step(&mut self, x: &mut [f64], g: &[f64]) {
         self.t += 1;
-        let (c1, c2) = (1.0 - Self::B1.powi(self.t as i32), 1.0 - Self::B2.powi(self.t as i32));
+        let (c1, c2) = (
+            1.0 - Self::B1.powi(self.t as i32),
+            1.0 - Self::B2.powi(self.t as i32),
+        );
         for i in 0..x.len() {
             self.m[i] = Self::B1 * self.m[i] + (1.0 - Self::B1) * g[i];
             self.v[i] = Self::B2 * self.v[i] + (1.0 - Self::B2) * g[i] * g[i];
@@ -146,11 +158,17 @@ impl Balancer {
                     "{} fixed weights given for {n_tasks} tasks",
                     weights.len()
                 );
-                ensure_config!(weights.iter().all(|w| w.is_finite() && *w >= 0.0), "fixed weights must be finite and ≥ 0");
+                ensure_config!(
+                    weights.iter().all(|w| w.is_finite() && *w >= 0.0),
+                    "fixed weights must be finite and ≥ 0"
+                );
                 (weights.clone(), None)
             }
             BalanceConfig::GradNorm { alpha, lr } => {
-                ensure_config!(*alpha >= 0.0 && alpha.is_finite(), "GradNorm alpha must be ≥ 0, got {alpha}");
+                ensure_config!(
+                    *alpha >= 0.0 && alpha.is_finite(),
+                    "GradNorm alpha must be ≥ 0, got {alpha}"
+                );
                 ensure_config!(*lr > 0.0, "GradNorm learning rate must be positive");
                 (vec![1.0; n_tasks], Some(VecAdam::new(n_tasks, *lr)))
             }
@@ -159,7 +177,12 @@ impl Balancer {
                 (vec![0.0; n_tasks], Some(VecAdam::new(n_tasks, *lr)))
             }
         };
-        Ok(Self { config, params, initial_losses: None, adam })
+        Ok(Self {
+            config,
+            params,
+            initial_losses: None,
+            adam,
+        })
     }
 
     /// Weights wᵢ to apply to the task losses at this step.
@@ -177,14 +200,19 @@ impl Balancer {
         match self.config.clone() {
             BalanceConfig::Equal | BalanceConfig::Fixed { .. } => None,
             BalanceConfig::Uncertainty { .. } => {
-                let grad: Vec<f64> = (0..n).map(|i| 1.0 - (-self.params[i]).exp() * losses[i]).collect();
+                let grad: Vec<f64> = (0..n)
+                    .map(|i| 1.0 - (-self.params[i]).exp() * losses[i])
+                    .collect();
                 if let Some(adam) = &mut self.adam {
                     adam.step(&mut self.params, &grad);
                 }
                 None
             }
             BalanceConfig::GradNorm { alpha, .. } => {
-                let l0 = self.initial_losses.get_or_insert_with(|| losses.to_vec()).clone();
+                let l0 = self
+                    .initial_losses
+                    .get_or_insert_with(|| losses.to_vec())
+                    .clone();
                 let step = gradnorm_gradient(&self.params, losses, &l0, norms, alpha);
                 if let Some(adam) = &mut self.adam {
                     adam.step(&mut self.params, &step.grad_w);
@@ -197,16 +225,36 @@ impl Balancer {
 }
 
 /// GradNorm's loss and its gradient with respect to the weights (target held constant).
-pub fn gradnorm_gradient(w: &[f64], losses: &[f64], initial: &[f64], norms: &[f64], alpha: f64) -> GradNormStep {
+pub fn gradnorm_gradient(
+    w: &[f64],
+    losses: &[f64],
+    initial: &[f64],
+    norms: &[f64],
+    alpha: f64,
+) -> GradNormStep {
     let n = w.len() as f64;
     let g: Vec<f64> = w.iter().zip(norms).map(|(w, g)| w * g).collect();
     let g_bar = g.iter().sum::<f64>() / n;
-    let ratio: Vec<f64> = losses.iter().zip(initial).map(|(l, l0)| if *l0 > 0.0 { l / l0 } else { 1.0 }).collect();
+    let ratio: Vec<f64> = losses
+        .iter()
+        .zip(initial)
+        .map(|(l, l0)| if *l0 > 0.0 { l / l0 } else { 1.0 })
+        .collect();
     let r_bar = ratio.iter().sum::<f64>() / n;
-    let target: Vec<f64> = ratio.iter().map(|r| g_bar * (r / r_bar).powf(alpha)).collect();
+    let target: Vec<f64> = ratio
+        .iter()
+        .map(|r| g_bar * (r / r_bar).powf(alpha))
+        .collect();
     let l_grad = g.iter().zip(&target).map(|(g, t)| (g - t).abs()).sum();
-    let grad_w = (0..w.len()).map(|i| sign(g[i] - target[i]) * norms[i]).collect();
-    GradNormStep { g, target, l_grad, grad_w }
+    let grad_w = (0..w.len())
+        .map(|i| sign(g[i] - target[i]) * norms[i])
+        .collect();
+    GradNormStep {
+        g,
+        target,
+        l_grad,
+        grad_w,
+    }
 }
 
 fn sign(x: f64) -> f64 {
@@ -242,31 +290,66 @@ mod tests {
     /// of its gradient: w = (1.1, 0.9, 0.9) with lr 0.1, sum 2.9, renormalised ×3/2.9.
     #[test]
     fn gradnorm_update_matches_hand_computation() {
-        let step = gradnorm_gradient(&[1.0; 3], &[2.0, 1.0, 0.5], &[1.0; 3], &[1.0, 2.0, 3.0], 1.0);
+        let step = gradnorm_gradient(
+            &[1.0; 3],
+            &[2.0, 1.0, 0.5],
+            &[1.0; 3],
+            &[1.0, 2.0, 3.0],
+            1.0,
+        );
         let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-12);
         assert!(close(&step.g, &[1.0, 2.0, 3.0]));
-        assert!(close(&step.target, &[24.0 / 7.0, 12.0 / 7.0, 6.0 / 7.0]), "{:?}", step.target);
+        assert!(
+            close(&step.target, &[24.0 / 7.0, 12.0 / 7.0, 6.0 / 7.0]),
+            "{:?}",
+            step.target
+        );
         assert!((step.l_grad - 34.0 / 7.0).abs() < 1e-12);
         assert!(close(&step.grad_w, &[-1.0, 2.0, 3.0]));
 
-        let mut b = Balancer::new(BalanceConfig::GradNorm { alpha: 1.0, lr: 0.1 }, 3).unwrap();
+        let mut b = Balancer::new(
+            BalanceConfig::GradNorm {
+                alpha: 1.0,
+                lr: 0.1,
+            },
+            3,
+        )
+        .unwrap();
         b.initial_losses = Some(vec![1.0; 3]);
         b.update(&[2.0, 1.0, 0.5], &[1.0, 2.0, 3.0]);
         let s = 3.0 / 2.9;
         let want = [1.1 * s, 0.9 * s, 0.9 * s];
-        assert!(b.params.iter().zip(&want).all(|(x, y)| (x - y).abs() < 1e-7), "{:?} vs {want:?}", b.params);
+        assert!(
+            b.params
+                .iter()
+                .zip(&want)
+                .all(|(x, y)| (x - y).abs() < 1e-7),
+            "{:?} vs {want:?}",
+            b.params
+        );
         assert!((b.params.iter().sum::<f64>() - 3.0).abs() < 1e-12);
     }
 
     /// The first update records Lᵢ(0), so every ratio is 1 and targets equal Ḡ.
     #[test]
     fn gradnorm_first_step_targets_the_mean_norm() {
-        let mut b = Balancer::new(BalanceConfig::GradNorm { alpha: 1.5, lr: 0.025 }, 2).unwrap();
+        let mut b = Balancer::new(
+            BalanceConfig::GradNorm {
+                alpha: 1.5,
+                lr: 0.025,
+            },
+            2,
+        )
+        .unwrap();
         let step = b.update(&[3.0, 0.5], &[4.0, 1.0]).unwrap();
         assert_eq!(step.target, vec![2.5, 2.5]);
         assert_eq!(step.grad_w, vec![4.0, -1.0]);
         // Adam's first step is −lr·sign: (0.975, 1.025), already summing to 2.
-        assert!((b.params[0] - 0.975).abs() < 1e-9 && (b.params[1] - 1.025).abs() < 1e-9, "{:?}", b.params);
+        assert!(
+            (b.params[0] - 0.975).abs() < 1e-9 && (b.params[1] - 1.025).abs() < 1e-9,
+            "{:?}",
+            b.params
+        );
     }
 
     /// Uncertainty weighting's gradient of Σ exp(−s)L + s at s = 0 is 1 − L.
@@ -275,7 +358,11 @@ mod tests {
         let mut b = Balancer::new(BalanceConfig::Uncertainty { lr: 0.1 }, 2).unwrap();
         b.update(&[4.0, 0.25], &[0.0, 0.0]);
         // Gradient (−3, 0.75): s moves up for the large loss (weight falls) and down for the small.
-        assert!((b.params[0] - 0.1).abs() < 1e-7 && (b.params[1] + 0.1).abs() < 1e-7, "{:?}", b.params);
+        assert!(
+            (b.params[0] - 0.1).abs() < 1e-7 && (b.params[1] + 0.1).abs() < 1e-7,
+            "{:?}",
+            b.params
+        );
         let w = b.weights();
         assert!(w[0] < 1.0 && w[1] > 1.0);
     }
@@ -283,7 +370,14 @@ mod tests {
     #[test]
     fn bad_configurations_are_rejected() {
         assert!(Balancer::new(BalanceConfig::Fixed { weights: vec![1.0] }, 2).is_err());
-        assert!(Balancer::new(BalanceConfig::GradNorm { alpha: -1.0, lr: 0.1 }, 2).is_err());
+        assert!(Balancer::new(
+            BalanceConfig::GradNorm {
+                alpha: -1.0,
+                lr: 0.1
+            },
+            2
+        )
+        .is_err());
         assert!(Task::parse("size").is_err());
     }
 }

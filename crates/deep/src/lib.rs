@@ -17,16 +17,19 @@
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
 pub mod balance;
+pub mod data;
 pub mod device;
 
 pub mod error;
 pub mod layers;
 pub mod loss;
+pub mod metrics;
 pub mod model;
 
 pub mod ops3d;
 pub mod optim;
 
 pub mod params;
+pub mod train;
 
 pub use error::{DeepError, Result};

@@ -45,20 +45,36 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// The defaults of the study for `size`³ inputs and `n_classes` structures.
     pub fn new(size: usize, n_classes: usize) -> Self {
-        Self { size, feature_maps: vec![8, 16, 32], bottleneck: 64, n_classes, head_hidden: 32, upsampling: Upsampling::Transpose }
+        Self {
+            size,
+            feature_maps: vec![8, 16, 32],
+            bottleneck: 64,
+            n_classes,
+            head_hidden: 32,
+            upsampling: Upsampling::Transpose,
+        }
     }
 
     /// Checks the sizes fit together.
     pub fn validate(&self) -> Result<()> {
-        ensure_config!(!self.feature_maps.is_empty(), "at least one encoder level is needed");
-        ensure_config!(self.feature_maps.iter().all(|&f| f > 0), "feature maps must be positive");
+        ensure_config!(
+            !self.feature_maps.is_empty(),
+            "at least one encoder level is needed"
+        );
+        ensure_config!(
+            self.feature_maps.iter().all(|&f| f > 0),
+            "feature maps must be positive"
+        );
         let div = 1usize << self.feature_maps.len();
         ensure_config!(
             self.size >= div && self.size % div == 0,
             "input size {} must be a multiple of 2^levels = {div}",
             self.size
         );
-        ensure_config!(self.bottleneck > 0 && self.head_hidden > 0, "bottleneck and head widths must be positive");
+        ensure_config!(
+            self.bottleneck > 0 && self.head_hidden > 0,
+            "bottleneck and head widths must be positive"
+        );
         ensure_config!(self.n_classes >= 1, "at least one structure is needed");
         Ok(())
     }
@@ -135,8 +151,12 @@ impl Model {
             let c_out = if i == 0 { fm[0] } else { fm[i - 1] };
             let name = format!("dec.up.{i}");
             dec_up.push(match config.upsampling {
-                Upsampling::Transpose => Up::Transpose(ConvTranspose3d::new(&mut ps, &name, fm[i], c_out, 2, 2)?),
-                Upsampling::Nearest => Up::Nearest(Conv3d::new(&mut ps, &name, fm[i], c_out, 3, 1, 1)?),
+                Upsampling::Transpose => {
+                    Up::Transpose(ConvTranspose3d::new(&mut ps, &name, fm[i], c_out, 2, 2)?)
+                }
+                Upsampling::Nearest => {
+                    Up::Nearest(Conv3d::new(&mut ps, &name, fm[i], c_out, 3, 1, 1)?)
+                }
             });
         }
         let dec_out = Conv3d::new(&mut ps, "dec.out", fm[0], 1, 3, 1, 1)?;
@@ -144,7 +164,20 @@ impl Model {
         let cls2 = Linear::new(&mut ps, "cls.1", config.head_hidden, config.n_classes)?;
         let vol1 = Linear::new(&mut ps, "vol.0", config.bottleneck, config.head_hidden)?;
         let vol2 = Linear::new(&mut ps, "vol.1", config.head_hidden, 1)?;
-        Ok(Self { config, params: ps, enc, enc_last, bottleneck, dec_fc, dec_up, dec_out, cls1, cls2, vol1, vol2 })
+        Ok(Self {
+            config,
+            params: ps,
+            enc,
+            enc_last,
+            bottleneck,
+            dec_fc,
+            dec_up,
+            dec_out,
+            cls1,
+            cls2,
+            vol1,
+            vol2,
+        })
     }
 
     /// The device of the parameters.
@@ -172,7 +205,11 @@ impl Model {
         let n = z.dim(0)?;
         let s = self.config.deep_side();
         let c = self.config.feature_maps[self.config.feature_maps.len() - 1];
-        let mut h = self.dec_fc.forward(z)?.relu()?.reshape(vec![n, c, s, s, s])?;
+        let mut h = self
+            .dec_fc
+            .forward(z)?
+            .relu()?
+            .reshape(vec![n, c, s, s, s])?;
         for up in &self.dec_up {
             h = match up {
                 Up::Transpose(t) => t.forward(&h)?,
@@ -190,12 +227,20 @@ impl Model {
 
     /// Standardized volume predictions `[N]` from bottleneck vectors.
     pub fn regress(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(self.vol2.forward(&self.vol1.forward(z)?.relu()?)?.squeeze(1)?)
+        Ok(self
+            .vol2
+            .forward(&self.vol1.forward(z)?.relu()?)?
+            .squeeze(1)?)
     }
 
     /// The whole forward pass.
     pub fn forward(&self, x: &Tensor) -> Result<Outputs> {
         let z = self.encode(x)?;
-        Ok(Outputs { recon_logits: self.decode(&z)?, class_logits: self.classify(&z)?, volume: self.regress(&z)?, z })
+        Ok(Outputs {
+            recon_logits: self.decode(&z)?,
+            class_logits: self.classify(&z)?,
+            volume: self.regress(&z)?,
+            z,
+        })
     }
 }

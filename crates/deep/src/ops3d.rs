@@ -1,9 +1,13 @@
 //! 3D operations built from candle's differentiable primitives (candle has no 3D convolution,
 //! pooling or upsampling). Tensors are `[batch, channels, depth, height, width]`.
 //!
-//! - [`conv3d`]: the depth axis is unrolled into channels: for every output depth the `kD`
-//!   input slices it needs are gathered (one `index_select`), stacked into channels, and a single
-//!   conv2d with the weight viewed as `[O, C·kD, kH, kW]` does the rest, batched over depth.
+//! - [`conv3d`]: explicit im2col: one `index_select` on the flattened padded input gathers
+//!   every (kernel tap, output voxel) pair into `[N, C·kD·kH·kW, D·H·W]`, then one batched
+//!   matmul with the weight. Its backward is one scatter-add and two matmuls (candle's CPU
+//!   conv2d backward goes through a naive transposed convolution, many times slower here).
+//! - [`conv3d_via_conv2d`]: the depth axis unrolled into channels (the `kD` input slices each
+//!   output depth needs, gathered with one `index_select`), then one conv2d with the weight
+//!   viewed as `[O, C·kD, kH, kW]`, batched over depth; kept for backends whose conv2d is fast.
 //! - [`max_pool3d`]: 2×2×2 windows by reshaping to 8-D and taking the max over the window axes.
 //! - [`upsample_nearest3d`]: ×2 by reshape + broadcast.
 //! - [`conv_transpose3d`]: kernel = stride = 2, padding 0 as one matmul plus a 3D pixel shuffle;
@@ -18,6 +22,82 @@ use crate::error::{ensure_config, Result};
 /// 3D cross-correlation (PyTorch's `conv3d`): `x` `[N, C, D, H, W]`, `w` `[O, C, kD, kH, kW]`,
 /// optional bias `[O]`, the same zero `padding` and `stride` on every spatial axis.
 pub fn conv3d(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    padding: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    let (n, c, d, h, wd) = x.dims5()?;
+    let (o, cw, kd, kh, kw) = w.dims5()?;
+    check_conv(c, cw, [d, h, wd], [kd, kh, kw], padding, stride)?;
+    let out = |i: usize, k: usize| (i + 2 * padding - k) / stride + 1;
+    let (od, oh, ow) = (out(d, kd), out(h, kh), out(wd, kw));
+    let xp = if padding > 0 {
+        x.pad_with_zeros(2, padding, padding)?
+            .pad_with_zeros(3, padding, padding)?
+            .pad_with_zeros(4, padding, padding)?
+    } else {
+        x.clone()
+    };
+    let (pd, ph, pw) = (d + 2 * padding, h + 2 * padding, wd + 2 * padding);
+    // Flat index into the padded volume of (tap, output voxel), taps outer.
+    let k = kd * kh * kw;
+    let p = od * oh * ow;
+    let mut idx = Vec::with_capacity(k * p);
+    for a in 0..kd {
+        for b in 0..kh {
+            for e in 0..kw {
+                for zd in 0..od {
+                    for zh in 0..oh {
+                        for zw in 0..ow {
+                            let (id, ih, iw) = (zd * stride + a, zh * stride + b, zw * stride + e);
+                            idx.push(((id * ph + ih) * pw + iw) as u32);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let idx = Tensor::from_vec(idx, k * p, x.device())?;
+    let cols = xp
+        .contiguous()?
+        .reshape(vec![n, c, pd * ph * pw])?
+        .index_select(&idx, 2)?
+        .reshape(vec![n, c * k, p])?;
+    let y = w
+        .reshape(vec![1, o, c * k])?
+        .broadcast_as(vec![n, o, c * k])?
+        .matmul(&cols)?
+        .reshape(vec![n, o, od, oh, ow])?;
+    Ok(match bias {
+        Some(b) => y.broadcast_add(&b.reshape(vec![1, o, 1, 1, 1])?)?,
+        None => y,
+    })
+}
+
+fn check_conv(
+    c: usize,
+    cw: usize,
+    size: [usize; 3],
+    k: [usize; 3],
+    padding: usize,
+    stride: usize,
+) -> Result<()> {
+    ensure_config!(
+        c == cw,
+        "conv3d: input has {c} channels, weight expects {cw}"
+    );
+    ensure_config!(stride >= 1, "conv3d: stride must be at least 1");
+    ensure_config!(
+        (0..3).all(|i| size[i] + 2 * padding >= k[i]),
+        "conv3d: kernel {k:?} larger than padded input {size:?} (padding {padding})"
+    );
+    Ok(())
+}
+
+/// [`conv3d`] as one conv2d over depth-shifted slices stacked into channels.
+pub fn conv3d_via_conv2d(
     x: &Tensor,
     w: &Tensor,
     bias: Option<&Tensor>,

@@ -27,7 +27,13 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        Self { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 }
+        Self {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
     }
 }
 
@@ -45,7 +51,12 @@ pub struct AdamW {
 impl AdamW {
     /// A fresh optimizer.
     pub fn new(config: AdamWConfig) -> Self {
-        Self { config, step: 0, m: HashMap::new(), v: HashMap::new() }
+        Self {
+            config,
+            step: 0,
+            m: HashMap::new(),
+            v: HashMap::new(),
+        }
     }
 
     /// One step: `grads` maps parameter names to gradients; parameters without a gradient
@@ -66,9 +77,15 @@ impl AdamW {
                 Some(v) => (v.affine(c.beta2, 0.0)? + g2.affine(1.0 - c.beta2, 0.0)?)?,
                 None => g2.affine(1.0 - c.beta2, 0.0)?,
             };
-            let update = m.affine(1.0 / c1, 0.0)?.div(&v.affine(1.0 / c2, 0.0)?.sqrt()?.affine(1.0, c.eps)?)?;
+            let update = m
+                .affine(1.0 / c1, 0.0)?
+                .div(&v.affine(1.0 / c2, 0.0)?.sqrt()?.affine(1.0, c.eps)?)?;
             let p = var.as_tensor();
-            let decayed = if c.weight_decay > 0.0 { p.affine(1.0 - c.lr * c.weight_decay, 0.0)? } else { p.clone() };
+            let decayed = if c.weight_decay > 0.0 {
+                p.affine(1.0 - c.lr * c.weight_decay, 0.0)?
+            } else {
+                p.clone()
+            };
             var.set(&(decayed - update.affine(c.lr, 0.0)?)?)?;
             self.m.insert(name.to_string(), m);
             self.v.insert(name.to_string(), v);
@@ -89,19 +106,31 @@ impl AdamW {
     }
 
     /// Restores the moments from tensors written by [`AdamW::tensors`] and the step count.
-    pub fn restore(&mut self, source: &HashMap<String, Tensor>, prefix: &str, step: u64, device: &Device, path: &Path) -> Result<()> {
+    pub fn restore(
+        &mut self,
+        source: &HashMap<String, Tensor>,
+        prefix: &str,
+        step: u64,
+        device: &Device,
+        path: &Path,
+    ) -> Result<()> {
         self.step = step;
         self.m.clear();
         self.v.clear();
         for (k, t) in source {
-            let Some(rest) = k.strip_prefix(prefix) else { continue };
+            let Some(rest) = k.strip_prefix(prefix) else {
+                continue;
+            };
             let t = t.to_device(device)?;
             if let Some(name) = rest.strip_prefix("m.") {
                 self.m.insert(name.to_string(), t);
             } else if let Some(name) = rest.strip_prefix("v.") {
                 self.v.insert(name.to_string(), t);
             } else {
-                return Err(DeepError::Checkpoint { path: path.into(), message: format!("unexpected optimizer tensor {k:?}") });
+                return Err(DeepError::Checkpoint {
+                    path: path.into(),
+                    message: format!("unexpected optimizer tensor {k:?}"),
+                });
             }
         }
         Ok(())

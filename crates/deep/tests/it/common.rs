@@ -76,3 +76,47 @@ pub fn check_gradients(inputs: &[Tensor], f: impl Fn(&[Tensor]) -> Tensor, tol: 
         }
     }
 }
+
+/// A toy cohort on a 16³ grid: structure 0 is a ball left of centre, structure 1 a box right
+/// of centre, each with a subject-specific size (so volume is learnable) and the volume the
+/// voxel count × 1 mm³.
+pub fn toy_dataset(n_subjects: usize, seed: u64) -> biomarker_deep::data::Dataset {
+    let s = 16usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut ds = biomarker_deep::data::Dataset {
+        size: s,
+        structures: vec!["ball".into(), "box".into()],
+        subjects: (0..n_subjects).map(|i| format!("S{i:03}")).collect(),
+        item_subject: Vec::new(),
+        item_structure: Vec::new(),
+        item_volume: Vec::new(),
+        masks: Vec::new(),
+    };
+    for subj in 0..n_subjects {
+        let r: f64 = rng.random_range(2.0..5.0);
+        let half: i64 = rng.random_range(1..4);
+        for structure in 0..2u32 {
+            let mut count = 0;
+            for z in 0..s as i64 {
+                for y in 0..s as i64 {
+                    for x in 0..s as i64 {
+                        let inside = if structure == 0 {
+                            let (dx, dy, dz) = (x as f64 - 5.5, y as f64 - 7.5, z as f64 - 7.5);
+                            dx * dx + dy * dy + dz * dz <= r * r
+                        } else {
+                            (x - 11).abs() <= half
+                                && (y - 8).abs() <= half + 1
+                                && (z - 8).abs() <= half
+                        };
+                        ds.masks.push(u8::from(inside));
+                        count += usize::from(inside);
+                    }
+                }
+            }
+            ds.item_subject.push(subj);
+            ds.item_structure.push(structure);
+            ds.item_volume.push(count as f64);
+        }
+    }
+    ds
+}

@@ -1,7 +1,9 @@
 //! The 3D layers against direct loop implementations (forward) and finite differences
 //! (gradients), in f64.
 
-use biomarker_deep::ops3d::{conv3d, conv_transpose3d, max_pool3d, upsample_nearest3d};
+use biomarker_deep::ops3d::{
+    conv3d, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
+};
 use candle_core::Tensor;
 
 use crate::common::{check_gradients, max_abs_diff, rand_tensor, values};
@@ -145,11 +147,15 @@ fn conv3d_matches_loops_for_kernels_strides_and_padding() {
         let x = rand_tensor(xs, 10 + i as u64);
         let w = rand_tensor(ws, 20 + i as u64);
         let b = rand_tensor(&[ws[0]], 30 + i as u64);
-        let got = conv3d(&x, &w, Some(&b), *pad, *stride).unwrap();
         let (want, os) = conv3d_loops(&values(&x), xs, &values(&w), ws, &values(&b), *pad, *stride);
-        assert_eq!(got.dims(), os.as_slice(), "case {i}");
-        let d = max_abs_diff(&values(&got), &want);
-        assert!(d < 1e-12, "case {i}: max abs diff {d}");
+        for got in [
+            conv3d(&x, &w, Some(&b), *pad, *stride).unwrap(),
+            conv3d_via_conv2d(&x, &w, Some(&b), *pad, *stride).unwrap(),
+        ] {
+            assert_eq!(got.dims(), os.as_slice(), "case {i}");
+            let d = max_abs_diff(&values(&got), &want);
+            assert!(d < 1e-12, "case {i}: max abs diff {d}");
+        }
     }
 }
 

@@ -3,3 +3,4 @@
 mod common;
 mod layers;
 mod torch_layers;
+mod train;
