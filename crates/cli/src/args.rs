@@ -2,7 +2,10 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::encode::EncodeArgs;
+use crate::cmd::experiment::ExperimentArgs;
 use crate::cmd::simulate::SimulateArgs;
+use crate::cmd::train::TrainArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
 ///
@@ -29,4 +32,10 @@ pub enum Command {
     /// Make a synthetic cohort with known truth: PLINK genotypes, subjects, NIfTI label maps,
     /// phenotype/covariate tables and a truth file.
     Simulate(SimulateArgs),
+    /// Train the multi-task 3D autoencoder on NIfTI label maps (checkpoints, resume, log).
+    Train(TrainArgs),
+    /// Bottleneck features of every subject × structure into a FeatureTable.
+    Encode(EncodeArgs),
+    /// Run the study's design grid (task subsets × with/without GradNorm) and tabulate results.
+    Experiment(ExperimentArgs),
 }

@@ -19,6 +19,7 @@
 pub mod balance;
 pub mod data;
 pub mod device;
+pub mod encode;
 
 pub mod error;
 pub mod layers;

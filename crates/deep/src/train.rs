@@ -12,7 +12,7 @@
 //! `model.safetensors` + `model.json`. `resume` restarts from the newest checkpoint and takes
 //! exactly the steps an uninterrupted run would (epoch shuffles derive from the seed).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -89,7 +89,7 @@ pub struct StepReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Evaluation {
     /// Mean loss per active task (task name → loss).
-    pub losses: HashMap<String, f64>,
+    pub losses: BTreeMap<String, f64>,
     /// Sum of the active tasks' unweighted losses (the early-stopping criterion).
     pub total: f64,
     /// Mean Dice of the thresholded reconstruction.
@@ -108,11 +108,11 @@ pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
     /// Mean training loss per task over the epoch.
-    pub train_losses: HashMap<String, f64>,
+    pub train_losses: BTreeMap<String, f64>,
     /// Task weights at the end of the epoch.
-    pub weights: HashMap<String, f64>,
+    pub weights: BTreeMap<String, f64>,
     /// Mean ‖∇_W Lᵢ‖ over the epoch's steps.
-    pub grad_norms: HashMap<String, f64>,
+    pub grad_norms: BTreeMap<String, f64>,
     /// Validation metrics.
     pub val: Evaluation,
     /// Wall-clock seconds of the epoch.
@@ -575,7 +575,11 @@ pub fn fit(
                     path: meta_path.clone(),
                     message: err.to_string(),
                 })?;
-            if meta.config != config {
+            // Only the stopping rule may change on resume (to extend a run).
+            let mut comparable = meta.config.clone();
+            comparable.epochs = config.epochs;
+            comparable.patience = config.patience;
+            if comparable != config {
                 return Err(DeepError::Checkpoint {
                     path: meta_path,
                     message: "was written with a different configuration; use a new output folder or the same options".into(),
@@ -599,7 +603,7 @@ pub fn fit(
         let (losses, norms) = trainer.epoch(epoch, data, &train, &scaler, progress)?;
         let val_eval =
             trainer.evaluate(data, if val.is_empty() { &train } else { &val }, &scaler)?;
-        let names = |v: &[f64]| -> HashMap<String, f64> {
+        let names = |v: &[f64]| -> BTreeMap<String, f64> {
             config
                 .tasks
                 .iter()

@@ -1,6 +1,9 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
+pub mod encode;
+pub mod experiment;
 pub mod simulate;
+pub mod train;
 
 use crate::args::{Cli, Command};
 
@@ -8,5 +11,8 @@ use crate::args::{Cli, Command};
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Experiment(args) => experiment::run(args),
     }
 }

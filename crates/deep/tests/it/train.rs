@@ -206,3 +206,39 @@ fn profile_step() {
     let _ = y.sum_all().unwrap().backward().unwrap();
     eprintln!("pool fwd+bwd {:?}", t.elapsed());
 }
+
+#[test]
+fn classifier_beats_chance_and_volume_is_learned_on_a_small_cohort() {
+    let data = toy_dataset(24, 11);
+    let split = data.split(0.0, 0.25, 2).unwrap();
+    let mut config = tiny_config(BalanceConfig::GradNorm {
+        alpha: 1.5,
+        lr: 0.025,
+    });
+    config.epochs = 8;
+    config.optimizer.lr = 5e-3;
+    let dir = tempfile::tempdir().unwrap();
+    let result = fit(
+        config,
+        &data,
+        &split,
+        &RunPaths {
+            dir: dir.path().into(),
+        },
+        &Device::Cpu,
+        &FitOptions {
+            resume: false,
+            max_epochs_this_call: None,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    let test = data.items_in(&split, Split::Test);
+    let eval = result
+        .trainer
+        .evaluate(&data, &test, &result.scaler)
+        .unwrap();
+    eprintln!("test metrics: {eval:?}");
+    assert!(eval.accuracy > 0.9, "accuracy {}", eval.accuracy);
+    assert!(eval.volume_r2 > 0.5, "volume R² {}", eval.volume_r2);
+}
