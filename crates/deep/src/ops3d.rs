@@ -8,7 +8,8 @@
 //! - [`conv3d_via_conv2d`]: the depth axis unrolled into channels (the `kD` input slices each
 //!   output depth needs, gathered with one `index_select`), then one conv2d with the weight
 //!   viewed as `[O, C·kD, kH, kW]`, batched over depth; kept for backends whose conv2d is fast.
-//! - [`max_pool3d`]: 2×2×2 windows by reshaping to 8-D and taking the max over the window axes.
+//! - [`max_pool3d`]: 2×2×2 windows gathered into a last axis of 8; argmax + gather, so the
+//!   gradient reaches exactly one element per window as in PyTorch.
 //! - [`upsample_nearest3d`]: ×2 by reshape + broadcast.
 //! - [`conv_transpose3d`]: kernel = stride = 2, padding 0 as one matmul plus a 3D pixel shuffle;
 //!   any other geometry as a stride-1 conv3d of the zero-interleaved input with the flipped kernel.
@@ -144,16 +145,22 @@ pub fn conv3d_via_conv2d(
 }
 
 /// Max pooling over non-overlapping 2×2×2 windows; every spatial size must be even.
+///
+/// The gradient goes to the first maximum of each window (in depth, height, width order), as
+/// in PyTorch. candle's `max` reduction would hand the full gradient to every tied element,
+/// and ties are the rule here: a convolution over the empty part of a mask is constant.
 pub fn max_pool3d(x: &Tensor) -> Result<Tensor> {
     let (n, c, d, h, w) = x.dims5()?;
     ensure_config!(
         d % 2 == 0 && h % 2 == 0 && w % 2 == 0,
         "max_pool3d: spatial size {d}x{h}x{w} is not even"
     );
-    Ok(x.reshape(vec![n, c, d / 2, 2, h / 2, 2, w / 2, 2])?
-        .max(7)?
-        .max(5)?
-        .max(3)?)
+    let windows = x
+        .reshape(vec![n, c, d / 2, 2, h / 2, 2, w / 2, 2])?
+        .permute(vec![0, 1, 2, 4, 6, 3, 5, 7])?
+        .reshape(vec![n, c, d / 2, h / 2, w / 2, 8])?;
+    let first = windows.argmax_keepdim(5)?;
+    Ok(windows.gather(&first, 5)?.squeeze(5)?)
 }
 
 /// Nearest-neighbour upsampling by 2 on every spatial axis.

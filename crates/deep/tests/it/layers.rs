@@ -287,3 +287,27 @@ fn shape_errors_are_reported() {
     );
     let _ = Tensor::zeros(1, candle_core::DType::F32, &candle_core::Device::Cpu);
 }
+
+/// Regression: with tied maxima (constant regions, common on masks) the gradient must reach
+/// one element per window, not each tied one (candle's `max` reduction does the latter).
+#[test]
+fn max_pool3d_gradient_with_ties_goes_to_one_element() {
+    let x = candle_core::Var::from_tensor(
+        &Tensor::ones(
+            (1, 1, 2, 2, 2),
+            candle_core::DType::F64,
+            &candle_core::Device::Cpu,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let g = max_pool3d(x.as_tensor())
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let gv = values(g.get(x.as_tensor()).unwrap());
+    assert_eq!(gv.iter().sum::<f64>(), 1.0);
+    assert_eq!(gv[0], 1.0, "the first element of the window, as PyTorch");
+}

@@ -4,4 +4,5 @@ mod common;
 mod data;
 mod layers;
 mod torch_layers;
+mod torch_model;
 mod train;
