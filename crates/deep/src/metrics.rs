@@ -37,7 +37,7 @@ mod tests {
     fn dice_and_r2_on_small_cases() {
         assert_eq!(dice(&[1.0, 1.0, 0.0, 0.0], &[1.0, 0.0, 1.0, 0.0]), 0.5);
         assert_eq!(dice(&[0.0; 3], &[0.0; 3]), 1.0);
-        // truth mean 2, SS_tot 2, SS_res 0.5
-        assert!((r_squared(&[1.5, 2.0, 3.0], &[1.0, 2.0, 3.0]) - 0.75).abs() < 1e-12);
+        // truth mean 2, SS_tot 2, SS_res 0.25
+        assert!((r_squared(&[1.5, 2.0, 3.0], &[1.0, 2.0, 3.0]) - 0.875).abs() < 1e-12);
     }
 }
