@@ -66,7 +66,8 @@ pub type Result<T> = std::result::Result<T, DeepError>;
 /// Returns a configuration error unless `cond` holds.
 macro_rules! ensure_config {
     ($cond:expr, $($arg:tt)*) => {
-        if !$cond {
+        let holds: bool = $cond;
+        if !holds {
             return Err($crate::error::DeepError::Config(format!($($arg)*)));
         }
     };

@@ -85,6 +85,17 @@ pub struct StepReport {
     pub grad_norms: Vec<f64>,
 }
 
+/// What [`Trainer::gradients`] computes.
+#[derive(Debug)]
+pub struct Gradients {
+    /// Gradient of Σ wᵢLᵢ by parameter name.
+    pub grads: HashMap<String, Tensor>,
+    /// Unweighted loss per active task.
+    pub losses: Vec<f64>,
+    /// ‖∇_W Lᵢ‖ at the bottleneck weight, unweighted.
+    pub norms: Vec<f64>,
+}
+
 /// Metrics of the model on a set of items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Evaluation {
@@ -189,11 +200,7 @@ impl Trainer {
 
     /// Gradients of Σ wᵢLᵢ for every parameter (by name), the unweighted losses and the
     /// gradient norms at the bottleneck weight, without changing anything.
-    pub fn gradients(
-        &self,
-        batch: &Batch,
-        weights: &[f64],
-    ) -> Result<(HashMap<String, Tensor>, Vec<f64>, Vec<f64>)> {
+    pub fn gradients(&self, batch: &Batch, weights: &[f64]) -> Result<Gradients> {
         let h = self.model.trunk(&batch.x)?;
         let z = self.model.bottleneck.forward(&h)?;
         let z_leaf = Var::from_tensor(&z.detach())?;
@@ -240,13 +247,21 @@ impl Trainer {
                 accumulate(&mut grads, name, g.clone())?;
             }
         }
-        Ok((grads, losses, norms))
+        Ok(Gradients {
+            grads,
+            losses,
+            norms,
+        })
     }
 
     /// One optimization step on `batch`, then the balancer's update.
     pub fn step(&mut self, batch: &Batch) -> Result<StepReport> {
         let weights = self.balancer.weights();
-        let (grads, losses, norms) = self.gradients(batch, &weights)?;
+        let Gradients {
+            grads,
+            losses,
+            norms,
+        } = self.gradients(batch, &weights)?;
         if losses.iter().any(|l| !l.is_finite()) {
             return Err(DeepError::Config(format!(
                 "a task loss is not finite ({losses:?}); lower the learning rate"

@@ -141,8 +141,8 @@ pub fn plan_boxes(
         for s in 0..k {
             if cnt[s] > 0 {
                 stats[s].subjects += 1;
-                for a in 0..3 {
-                    stats[s].centroid_sum[a] += sum[s][a] / cnt[s] as f64;
+                for (acc, total) in stats[s].centroid_sum.iter_mut().zip(&sum[s]) {
+                    *acc += total / cnt[s] as f64;
                 }
             }
         }

@@ -30,8 +30,10 @@ fn write_map(path: &Path, r: f64) -> usize {
             }
         }
     }
-    let mut h = NiftiHeader::default();
-    h.pixdim = [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+    let h = NiftiHeader {
+        pixdim: [1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        ..NiftiHeader::default()
+    };
     WriterOptions::new(path)
         .reference_header(&h)
         .write_nifti(&a)
@@ -71,18 +73,18 @@ fn masks_volumes_and_cache_from_nifti() {
     assert_eq!(ds.len(), 6);
     assert_eq!(ds.structures, vec!["ball", "slab"]);
     let slab_voxels = 18 * 3 * 3;
-    for s in 0..3 {
+    for (s, &ball_voxels) in balls.iter().enumerate() {
         let (ball, slab) = (2 * s, 2 * s + 1);
-        assert_eq!(ds.item_volume[ball], 2.0 * balls[s] as f64);
+        assert_eq!(ds.item_volume[ball], 2.0 * ball_voxels as f64);
         // The whole ball lies inside the crop: the mask holds every voxel of it.
         assert_eq!(
             ds.mask(ball).iter().map(|&v| v as usize).sum::<usize>(),
-            balls[s]
+            ball_voxels
         );
         // Centroid (6, 10, 10) sits at the box centre (8, 8, 8); layout is [z][y][x].
         assert_eq!(ds.mask(ball)[(8 * 16 + 8) * 16 + 8], 1);
         assert_eq!(ds.item_volume[slab], 2.0 * slab_voxels as f64);
-        // The slab (18 wide) is resampled from its 18³ bounding cube: 16 of 18 columns survive.
+        // The slab (18 wide) does not fit a 16³ crop: its 18³ bounding cube is resampled.
         let n = ds.mask(slab).iter().filter(|&&v| v == 1).count();
         assert!(n > 0 && n < slab_voxels, "resampled slab has {n} voxels");
     }

@@ -1,5 +1,6 @@
 //! The 3D layers against direct loop implementations (forward) and finite differences
 //! (gradients), in f64.
+#![allow(clippy::too_many_arguments, clippy::type_complexity)]
 
 use biomarker_deep::ops3d::{
     conv3d, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,

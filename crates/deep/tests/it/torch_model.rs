@@ -73,7 +73,8 @@ fn forward_losses_gradients_and_one_step_match_pytorch() {
         eprintln!("output {name}: max relative difference {r:.2e}");
         assert!(r < 1e-5, "output {name}: {r}");
     }
-    let (grads, losses, _) = trainer.gradients(&batch, &[1.0, 1.0, 1.0]).unwrap();
+    let biomarker_deep::train::Gradients { grads, losses, .. } =
+        trainer.gradients(&batch, &[1.0, 1.0, 1.0]).unwrap();
     for (i, task) in ["recon", "class", "volume"].iter().enumerate() {
         let want = values(&fx[&format!("loss.{task}")])[0];
         eprintln!("loss {task}: {} vs PyTorch {want} ", losses[i]);

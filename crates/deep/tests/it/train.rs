@@ -41,7 +41,8 @@ fn split_gradients_equal_the_weighted_loss_gradient() {
         .batch(&(0..data.len()).collect::<Vec<_>>(), &scaler, &Device::Cpu)
         .unwrap();
     let w = [0.7, 1.3, 0.4];
-    let (grads, losses, _) = trainer.gradients(&batch, &w).unwrap();
+    let biomarker_deep::train::Gradients { grads, losses, .. } =
+        trainer.gradients(&batch, &w).unwrap();
     let z = trainer.model.encode(&batch.x).unwrap();
     let mut total: Option<candle_core::Tensor> = None;
     for (i, task) in Task::ALL.iter().enumerate() {
