@@ -466,6 +466,9 @@ pub struct ModelCard {
     pub scaler: VolumeScaler,
     /// The epoch these weights come from.
     pub epoch: usize,
+    /// Each structure's box in the source images, reused when encoding another cohort.
+    #[serde(default)]
+    pub boxes: Vec<crate::data::prep::BoxSpec>,
 }
 
 /// Where a run writes.
@@ -647,6 +650,7 @@ pub fn fit(
                 structures: data.structures.clone(),
                 scaler: scaler.clone(),
                 epoch,
+                boxes: data.boxes.clone(),
             };
             write_json_atomic(&card, &paths.model_card())?;
         } else {

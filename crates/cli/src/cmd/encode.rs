@@ -43,7 +43,8 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     manifest.add_input(&args.model.join("model.safetensors"))?;
     let device = parse_device(&args.data.device)?;
     let loaded = load_model(&args.model, &device)?;
-    let data = args.data.load(&dir, &mut manifest)?;
+    let fixed = (!loaded.card.boxes.is_empty()).then_some(loaded.card.boxes.as_slice());
+    let data = args.data.load(&dir, fixed, &mut manifest)?;
     let pb = bar(data.len() as u64, "masks");
     let table = manifest.time("encode", || {
         encode(&loaded, &data, None, args.batch_size, |done| {

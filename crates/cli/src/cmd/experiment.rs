@@ -163,7 +163,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     manifest
         .seeds
         .insert("split_seed".into(), args.model.split_seed);
-    let data = args.data.load(&args.out, &mut manifest)?;
+    let data = args.data.load(&args.out, None, &mut manifest)?;
     let split = data.split(
         args.model.val_fraction,
         args.model.test_fraction,

@@ -54,10 +54,12 @@ impl DataArgs {
         }
     }
 
-    /// Reads (or loads from the cache) the masks, with a progress bar over both passes.
+    /// Reads (or loads from the cache) the masks, with a progress bar over both passes;
+    /// `fixed` are a trained model's boxes (for `encode`).
     pub fn load(
         &self,
         out: &Path,
+        fixed: Option<&[biomarker_deep::data::prep::BoxSpec]>,
         manifest: &mut biomarker_tables::RunManifest,
     ) -> anyhow::Result<Dataset> {
         let (images_path, labels_path) = self.inputs()?;
@@ -68,7 +70,7 @@ impl DataArgs {
         let cache = self.cache.clone().unwrap_or_else(|| out.join("cache"));
         let pb = bar(2 * images.len() as u64, "label maps");
         let (data, hit) = manifest.time("load masks", || {
-            load_or_build(&images, &labels, self.size, &cache, || pb.inc(1))
+            load_or_build(&images, &labels, self.size, fixed, &cache, || pb.inc(1))
         })?;
         pb.finish_and_clear();
         tracing::info!(
@@ -385,7 +387,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     manifest
         .seeds
         .insert("split_seed".into(), args.model.split_seed);
-    let data = args.data.load(&args.out, &mut manifest)?;
+    let data = args.data.load(&args.out, None, &mut manifest)?;
     let split = data.split(
         args.model.val_fraction,
         args.model.test_fraction,

@@ -29,11 +29,19 @@ struct CacheMeta {
 }
 
 /// Hex SHA-256 of the inputs that determine the masks.
-pub fn cache_key(images: &[ImageEntry], labels: &[LabelEntry], size: usize) -> Result<String> {
+pub fn cache_key(
+    images: &[ImageEntry],
+    labels: &[LabelEntry],
+    size: usize,
+    fixed: Option<&[BoxSpec]>,
+) -> Result<String> {
     let mut h = Sha256::new();
     h.update(format!("format {FORMAT} size {size}\n"));
     for l in labels {
         h.update(format!("label {} {}\n", l.label, l.name));
+    }
+    for b in fixed.unwrap_or_default() {
+        h.update(format!("box {:?} {}\n", b.origin, b.side));
     }
     for img in images {
         let md = std::fs::metadata(&img.path).map_err(|e| DeepError::io(&img.path, e))?;
@@ -61,23 +69,24 @@ fn paths(dir: &Path, key: &str) -> (PathBuf, PathBuf) {
     )
 }
 
-/// Loads the dataset from `dir` if cached, else builds it (calling `progress` per image and
-/// pass) and caches it. Returns whether the cache was hit.
+/// Loads the dataset from `dir` if cached, else builds it (with the `fixed` boxes if given;
+/// `progress` is called per image and pass) and caches it. Returns whether the cache was hit.
 pub fn load_or_build(
     images: &[ImageEntry],
     labels: &[LabelEntry],
     size: usize,
+    fixed: Option<&[BoxSpec]>,
     dir: &Path,
     progress: impl FnMut(),
 ) -> Result<(Dataset, bool)> {
-    let key = cache_key(images, labels, size)?;
+    let key = cache_key(images, labels, size, fixed)?;
     let (tensors, meta_path) = paths(dir, &key);
     if tensors.exists() && meta_path.exists() {
         return Ok((read(&tensors, &meta_path)?, true));
     }
-    let (ds, boxes) = build_dataset(images, labels, size, progress)?;
+    let ds = build_dataset(images, labels, size, fixed, progress)?;
     std::fs::create_dir_all(dir).map_err(|e| DeepError::io(dir, e))?;
-    write(&ds, &boxes, &tensors, &meta_path)?;
+    write(&ds, &ds.boxes, &tensors, &meta_path)?;
     Ok((ds, false))
 }
 
@@ -147,6 +156,7 @@ fn read(tensors: &Path, meta_path: &Path) -> Result<Dataset> {
         item_structure: get("structure")?.to_vec1::<u32>()?,
         item_volume: get("volume")?.to_vec1::<f64>()?,
         masks: get("masks")?.flatten_all()?.to_vec1::<u8>()?,
+        boxes: meta.boxes,
     };
     if ds.masks.len() != ds.len() * ds.voxels() {
         return Err(bad("mask tensor does not match the item count".into()));

@@ -67,6 +67,8 @@ pub struct Dataset {
     pub item_volume: Vec<f64>,
     /// Masks, `items × size³`, values 0/1.
     pub masks: Vec<u8>,
+    /// The box of each structure in the source images (empty for data not read from images).
+    pub boxes: Vec<prep::BoxSpec>,
 }
 
 /// One batch on a device.

@@ -198,15 +198,29 @@ pub fn extract(map: &LabelMap, label: i64, bx: &BoxSpec, size: usize, out: &mut 
     map.labels.iter().filter(|&&l| l == label).count()
 }
 
-/// Builds the dataset: pass 1 plans the boxes, pass 2 extracts masks and volumes.
+/// Builds the dataset: pass 1 plans the boxes (unless `fixed` gives them, e.g. a trained
+/// model's, so a new cohort is cut exactly like the training cohort), pass 2 extracts masks
+/// and volumes.
 pub fn build_dataset(
     images: &[ImageEntry],
     labels: &[LabelEntry],
     size: usize,
+    fixed: Option<&[BoxSpec]>,
     mut progress: impl FnMut(),
-) -> Result<(Dataset, Vec<BoxSpec>)> {
+) -> Result<Dataset> {
     ensure_config!(size >= 4, "mask size {size} is too small");
-    let boxes = plan_boxes(images, labels, size, &mut progress)?;
+    let boxes = match fixed {
+        Some(b) => {
+            ensure_config!(
+                b.len() == labels.len(),
+                "{} boxes given for {} structures",
+                b.len(),
+                labels.len()
+            );
+            b.to_vec()
+        }
+        None => plan_boxes(images, labels, size, &mut progress)?,
+    };
     let mut ds = Dataset {
         size,
         structures: labels.iter().map(|l| l.name.clone()).collect(),
@@ -215,6 +229,7 @@ pub fn build_dataset(
         item_structure: Vec::new(),
         item_volume: Vec::new(),
         masks: Vec::with_capacity(images.len() * labels.len() * size.pow(3)),
+        boxes: Vec::new(),
     };
     for (si, img) in images.iter().enumerate() {
         let map = read_label_map(&img.path)?;
@@ -226,5 +241,6 @@ pub fn build_dataset(
         }
         progress();
     }
-    Ok((ds, boxes))
+    ds.boxes = boxes;
+    Ok(ds)
 }

@@ -91,6 +91,7 @@ pub fn toy_dataset(n_subjects: usize, seed: u64) -> biomarker_deep::data::Datase
         item_structure: Vec::new(),
         item_volume: Vec::new(),
         masks: Vec::new(),
+        boxes: Vec::new(),
     };
     for subj in 0..n_subjects {
         let r: f64 = rng.random_range(2.0..5.0);

@@ -64,9 +64,14 @@ fn masks_volumes_and_cache_from_nifti() {
     assert_eq!(map.dims, [20, 20, 20]);
     assert_eq!(map.voxel_mm3, 2.0);
     let mut calls = 0;
-    let (ds, hit) = load_or_build(&images, &labels, 16, &dir.path().join("cache"), || {
-        calls += 1
-    })
+    let (ds, hit) = load_or_build(
+        &images,
+        &labels,
+        16,
+        None,
+        &dir.path().join("cache"),
+        || calls += 1,
+    )
     .unwrap();
     assert!(!hit);
     assert_eq!(calls, 6, "two passes over three images");
@@ -88,9 +93,33 @@ fn masks_volumes_and_cache_from_nifti() {
         let n = ds.mask(slab).iter().filter(|&&v| v == 1).count();
         assert!(n > 0 && n < slab_voxels, "resampled slab has {n} voxels");
     }
-    let (again, hit) = load_or_build(&images, &labels, 16, &dir.path().join("cache"), || {
-        panic!("cache miss")
-    })
+    // Fixed boxes (a trained model's) are used as given: shifting the ball's box by one voxel
+    // in x shifts its mask.
+    let mut shifted = ds.boxes.clone();
+    shifted[0].origin[0] += 1;
+    let moved = load_or_build(
+        &images[..1],
+        &labels,
+        16,
+        Some(&shifted),
+        &dir.path().join("cache"),
+        || {},
+    )
+    .unwrap()
+    .0;
+    assert_eq!(moved.mask(0)[(8 * 16 + 8) * 16 + 7], 1);
+    assert!(
+        moved.mask(0)[..ds.voxels() - 1] == ds.mask(0)[1..],
+        "shifted box gives the shifted mask"
+    );
+    let (again, hit) = load_or_build(
+        &images,
+        &labels,
+        16,
+        None,
+        &dir.path().join("cache"),
+        || panic!("cache miss"),
+    )
     .unwrap();
     assert!(hit);
     assert_eq!(again.masks, ds.masks);
@@ -112,7 +141,7 @@ fn bad_images_are_named() {
         label: 9,
         name: "absent".into(),
     });
-    let err = load_or_build(&images, &labels, 16, &dir.path().join("cache"), || {})
+    let err = load_or_build(&images, &labels, 16, None, &dir.path().join("cache"), || {})
         .unwrap_err()
         .to_string();
     assert!(err.contains("absent") && err.contains("no image"), "{err}");
