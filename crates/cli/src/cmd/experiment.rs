@@ -155,6 +155,7 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 
 /// Runs `experiment`.
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
+    let device = parse_device(&args.data.device)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let params = serde_json::json!({ "size": args.data.size, "device": args.data.device, "epochs": args.model.epochs, "alpha": args.model.alpha });
@@ -171,7 +172,6 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     )?;
     write_split(&args.out.join("split.tsv"), &data, &split)?;
     let test = data.items_in(&split, Split::Test);
-    let device = parse_device(&args.data.device)?;
     let mut lines = vec![
         "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tpc1_volume_abs_r".to_string(),
     ];

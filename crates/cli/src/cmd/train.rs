@@ -371,6 +371,8 @@ pub fn train_one(
 
 /// Runs `train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    // Checked before any input is read, so a typo fails at once.
+    parse_device(&args.data.device)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let tasks = parse_tasks(&args.tasks)?;
