@@ -38,6 +38,8 @@ fn cohort(dir: &Path) {
         manifest.push_str(&format!("S{s}\timg/s{s}.nii.gz\n"));
     }
     std::fs::write(dir.join("images.tsv"), manifest).unwrap();
+    let ages: String = (0..12).map(|s| format!("S{s}\t{}\n", 60 + 2 * s)).collect();
+    std::fs::write(dir.join("covariates.tsv"), format!("IID\tage\n{ages}")).unwrap();
     std::fs::write(dir.join("labels.tsv"), "label\tname\n1\tball\n2\tbox\n").unwrap();
 }
 
@@ -63,9 +65,9 @@ const TINY: &[&str] = &[
     "--batch-size",
     "8",
     "--val-fraction",
-    "0.2",
+    "0.17",
     "--test-fraction",
-    "0.2",
+    "0.34",
 ];
 
 #[test]
@@ -147,6 +149,20 @@ fn train_resume_encode_and_experiment() {
     args.extend_from_slice(TINY);
     let table = run(&args);
     assert_eq!(table.lines().count(), 10, "header + 9 runs:\n{table}");
+    assert!(table
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("pc1_volume_abs_r\tpc1_age_abs_r"));
+    for line in table.lines().skip(1) {
+        let age_r: f64 = line
+            .rsplit('\t')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("PC1-age correlation");
+        assert!((0.0..=1.0).contains(&age_r), "{line}");
+    }
     let modified =
         std::fs::metadata(exp.join("runs/recon+class+volume.gradnorm/model.safetensors"))
             .unwrap()

@@ -3,7 +3,7 @@
 //! equal weights and with GradNorm; each run lives in `runs/<name>/`, resumes from its
 //! checkpoints and is skipped once finished. Writes `results.tsv` with test-split metrics and
 //! the downstream value of the features (per structure, |correlation| of the features' first
-//! principal component with volume, averaged over structures).
+//! principal component with volume and with age, averaged over structures).
 
 use std::path::PathBuf;
 
@@ -30,6 +30,43 @@ pub struct ExperimentArgs {
     /// Model and optimisation (shared by every run).
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Covariate table with the subjects' age (default: covariates.tsv of --sim-dir, if any).
+    #[arg(long)]
+    pub covariates: Option<PathBuf>,
+    /// Name of the age column in the covariate table.
+    #[arg(long, default_value = "age")]
+    pub age_column: String,
+}
+
+/// Age per subject of `data` from the covariate table, if one is given or found.
+fn read_ages(args: &ExperimentArgs, data: &Dataset) -> anyhow::Result<Option<Vec<Option<f64>>>> {
+    let path = match (&args.covariates, &args.data.sim_dir) {
+        (Some(p), _) => p.clone(),
+        (None, Some(d)) if d.join("covariates.tsv").exists() => d.join("covariates.tsv"),
+        _ => return Ok(None),
+    };
+    let table = biomarker_tables::PhenoTable::read(&path)?;
+    let col = table
+        .column(&args.age_column)
+        .with_context(|| format!("{}: no column {:?}", path.display(), args.age_column))?;
+    let biomarker_tables::PhenoValues::Numeric(values) = &col.values else {
+        anyhow::bail!(
+            "{}: column {:?} is not numeric",
+            path.display(),
+            args.age_column
+        );
+    };
+    let by_iid: std::collections::HashMap<&str, Option<f64>> = table
+        .iids()
+        .into_iter()
+        .zip(values.iter().copied())
+        .collect();
+    Ok(Some(
+        data.subjects
+            .iter()
+            .map(|iid| by_iid.get(iid.as_str()).copied().flatten())
+            .collect(),
+    ))
 }
 
 /// One cell of the grid.
@@ -78,11 +115,13 @@ pub fn grid(alpha: f64, balance_lr: f64) -> Vec<GridRun> {
     runs
 }
 
-/// Mean over structures of |corr(PC1 of the features, volume)| on `items`.
-fn pc1_volume_correlation(
+/// Mean over structures of |corr(PC1 of the features, target)| on the `items` whose target
+/// is known.
+fn pc1_correlation(
     table: &biomarker_tables::FeatureTable,
     data: &Dataset,
     items: &[usize],
+    target: impl Fn(usize) -> Option<f64>,
 ) -> f64 {
     let mut total = 0.0;
     let mut count = 0;
@@ -90,15 +129,15 @@ fn pc1_volume_correlation(
         let rows: Vec<usize> = items
             .iter()
             .copied()
-            .filter(|&i| data.item_structure[i] as usize == s)
+            .filter(|&i| data.item_structure[i] as usize == s && target(i).is_some())
             .collect();
         if rows.len() < 3 {
             continue;
         }
         let x: Vec<&[f64]> = rows.iter().map(|&i| table.row(i)).collect();
-        let vol: Vec<f64> = rows.iter().map(|&i| data.item_volume[i]).collect();
+        let y: Vec<f64> = rows.iter().filter_map(|&i| target(i)).collect();
         let score = first_pc_scores(&x);
-        let r = pearson(&score, &vol);
+        let r = pearson(&score, &y);
         if r.is_finite() {
             total += r.abs();
             count += 1;
@@ -108,6 +147,15 @@ fn pc1_volume_correlation(
         f64::NAN
     } else {
         total / count as f64
+    }
+}
+
+/// A number for the results table (`NA` when undefined).
+fn num(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.6}")
+    } else {
+        "NA".into()
     }
 }
 
@@ -172,8 +220,9 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     )?;
     write_split(&args.out.join("split.tsv"), &data, &split)?;
     let test = data.items_in(&split, Split::Test);
+    let ages = read_ages(&args, &data)?;
     let mut lines = vec![
-        "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tpc1_volume_abs_r".to_string(),
+        "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tpc1_volume_abs_r\tpc1_age_abs_r".to_string(),
     ];
     for g in grid(args.model.alpha, args.model.balance_lr) {
         let dir = args.out.join("runs").join(&g.name);
@@ -200,7 +249,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         };
         let loaded = load_model(&dir, &device)?;
         let table = encode(&loaded, &data, None, args.model.batch_size, |_| {})?;
-        let pc1 = pc1_volume_correlation(&table, &data, &test);
+        let pc1 = pc1_correlation(&table, &data, &test, |i| Some(data.item_volume[i]));
+        let pc1_age = match &ages {
+            Some(a) => format!(
+                "{:.6}",
+                pc1_correlation(&table, &data, &test, |i| a[data.item_subject[i]])
+            ),
+            None => "NA".into(),
+        };
         let has = |t: Task| g.tasks.contains(&t);
         let fmt = |ok: bool, v: f64| if ok { format!("{v:.6}") } else { "NA".into() };
         let tasks: Vec<&str> = g.tasks.iter().map(|t| t.name()).collect();
@@ -209,13 +265,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             _ => "equal",
         };
         lines.push(format!(
-            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{pc1:.6}",
+            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{pc1_age}",
             g.name,
             tasks.join(","),
             fmt(has(Task::Recon), eval.dice),
             fmt(has(Task::Recon), eval.recon_mse),
             fmt(has(Task::Class), eval.accuracy),
             fmt(has(Task::Volume), eval.volume_r2),
+            num(pc1),
         ));
     }
     let results = args.out.join("results.tsv");
