@@ -20,16 +20,13 @@ pub mod balance;
 pub mod data;
 pub mod device;
 pub mod encode;
-
 pub mod error;
 pub mod layers;
 pub mod loss;
 pub mod metrics;
 pub mod model;
-
 pub mod ops3d;
 pub mod optim;
-
 pub mod params;
 pub mod train;
 
