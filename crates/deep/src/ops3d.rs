@@ -5,6 +5,8 @@
 //!   every (kernel tap, output voxel) pair into `[N, C·kD·kH·kW, D·H·W]`, then one batched
 //!   matmul with the weight. Its backward is one scatter-add and two matmuls (candle's CPU
 //!   conv2d backward goes through a naive transposed convolution, many times slower here).
+//!   With fewer output than input channels (stride 1) the channels are mixed first and the
+//!   taps gathered afterwards, which moves O/C as much data.
 //! - [`conv3d_via_conv2d`]: the depth axis unrolled into channels (the `kD` input slices each
 //!   output depth needs, gathered with one `index_select`), then one conv2d with the weight
 //!   viewed as `[O, C·kD, kH, kW]`, batched over depth; kept for backends whose conv2d is fast.
@@ -42,9 +44,51 @@ pub fn conv3d(
         x.clone()
     };
     let (pd, ph, pw) = (d + 2 * padding, h + 2 * padding, wd + 2 * padding);
-    // Flat index into the padded volume of (tap, output voxel), taps outer.
     let k = kd * kh * kw;
     let p = od * oh * ow;
+    if stride == 1 && o < c {
+        // Fewer outputs than inputs (e.g. the decoder's last layer): mix channels first on the
+        // padded grid, `[O·taps, C] × [C, voxels]`, then gather and sum the taps. The gathered
+        // tensor holds O·taps·voxels values instead of im2col's C·taps·voxels.
+        let lp = pd * ph * pw;
+        let mut idx = Vec::with_capacity(k * p);
+        let mut t = 0;
+        for a in 0..kd {
+            for b in 0..kh {
+                for e in 0..kw {
+                    for zd in 0..od {
+                        for zh in 0..oh {
+                            for zw in 0..ow {
+                                idx.push((t * lp + ((zd + a) * ph + zh + b) * pw + zw + e) as u32);
+                            }
+                        }
+                    }
+                    t += 1;
+                }
+            }
+        }
+        let idx = Tensor::from_vec(idx, k * p, x.device())?;
+        let w2 = w
+            .reshape(vec![o, c, k])?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape(vec![1, o * k, c])?;
+        let xf = xp.contiguous()?.reshape(vec![n, c, lp])?;
+        let mixed = w2
+            .broadcast_as(vec![n, o * k, c])?
+            .matmul(&xf)?
+            .reshape(vec![n, o, k * lp])?;
+        let y = mixed
+            .index_select(&idx, 2)?
+            .reshape(vec![n, o, k, p])?
+            .sum(2)?
+            .reshape(vec![n, o, od, oh, ow])?;
+        return Ok(match bias {
+            Some(b) => y.broadcast_add(&b.reshape(vec![1, o, 1, 1, 1])?)?,
+            None => y,
+        });
+    }
+    // Flat index into the padded volume of (tap, output voxel), taps outer.
     let mut idx = Vec::with_capacity(k * p);
     for a in 0..kd {
         for b in 0..kh {

@@ -143,6 +143,10 @@ fn conv3d_matches_loops_for_kernels_strides_and_padding() {
         ([1, 1, 6, 6, 6], [2, 1, 2, 2, 2], 0, 2),
         ([1, 2, 7, 7, 7], [2, 2, 5, 5, 5], 2, 1),
         ([2, 1, 6, 6, 6], [1, 1, 4, 2, 3], 0, 1),
+        // fewer outputs than inputs: the channel-mix-first path
+        ([1, 4, 6, 6, 6], [2, 4, 3, 3, 3], 1, 1),
+        ([2, 3, 5, 6, 7], [1, 3, 3, 2, 3], 1, 1),
+        ([1, 3, 6, 6, 6], [2, 3, 3, 3, 3], 0, 1),
     ];
     for (i, (xs, ws, pad, stride)) in cases.iter().enumerate() {
         let x = rand_tensor(xs, 10 + i as u64);
@@ -162,10 +166,10 @@ fn conv3d_matches_loops_for_kernels_strides_and_padding() {
 
 #[test]
 fn conv3d_gradients_match_finite_differences() {
-    for (pad, stride) in [(1, 1), (1, 2)] {
-        let x = rand_tensor(&[1, 2, 4, 4, 4], 1);
-        let w = rand_tensor(&[2, 2, 3, 3, 3], 2);
-        let b = rand_tensor(&[2], 3);
+    for (pad, stride, c_in, c_out) in [(1, 1, 2, 2), (1, 2, 2, 2), (1, 1, 3, 1)] {
+        let x = rand_tensor(&[1, c_in, 4, 4, 4], 1);
+        let w = rand_tensor(&[c_out, c_in, 3, 3, 3], 2);
+        let b = rand_tensor(&[c_out], 3);
         check_gradients(
             &[x, w, b],
             |t| conv3d(&t[0], &t[1], Some(&t[2]), pad, stride).unwrap(),
