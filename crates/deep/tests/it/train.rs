@@ -169,46 +169,6 @@ fn resume_gives_identical_weights() {
 }
 
 #[test]
-#[ignore = "timing probe, run by hand"]
-fn profile_step() {
-    let data = toy_dataset(4, 1);
-    let trainer = Trainer::new(tiny_config(BalanceConfig::Equal), &Device::Cpu).unwrap();
-    let items: Vec<usize> = (0..data.len()).collect();
-    let scaler = data.volume_scaler(&items);
-    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
-    let t = std::time::Instant::now();
-    let h = trainer.model.trunk(&batch.x).unwrap();
-    eprintln!("trunk {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let z = trainer.model.bottleneck.forward(&h).unwrap();
-    let r = trainer.model.decode(&z).unwrap();
-    eprintln!("decode {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let _ = r.sum_all().unwrap().backward().unwrap();
-    eprintln!("backward all {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let _ = trainer.gradients(&batch, &[1.0, 1.0, 1.0]).unwrap();
-    eprintln!("gradients {:?}", t.elapsed());
-    let x = crate::common::rand_tensor(&[8, 4, 16, 16, 16], 1)
-        .to_dtype(candle_core::DType::F32)
-        .unwrap();
-    let w = crate::common::rand_tensor(&[4, 4, 3, 3, 3], 1)
-        .to_dtype(candle_core::DType::F32)
-        .unwrap();
-    let v = candle_core::Var::from_tensor(&x).unwrap();
-    let t = std::time::Instant::now();
-    let y = biomarker_deep::ops3d::conv3d(v.as_tensor(), &w, None, 1, 1).unwrap();
-    eprintln!("conv fwd {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let _ = y.sum_all().unwrap().backward().unwrap();
-    eprintln!("conv bwd {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let y = biomarker_deep::ops3d::max_pool3d(v.as_tensor()).unwrap();
-    let _ = y.sum_all().unwrap().backward().unwrap();
-    eprintln!("pool fwd+bwd {:?}", t.elapsed());
-}
-
-#[test]
 fn classifier_beats_chance_and_volume_is_learned_on_a_small_cohort() {
     let data = toy_dataset(24, 11);
     let split = data.split(0.0, 0.25, 2).unwrap();
