@@ -203,3 +203,36 @@ fn classifier_beats_chance_and_volume_is_learned_on_a_small_cohort() {
     assert!(eval.accuracy > 0.9, "accuracy {}", eval.accuracy);
     assert!(eval.volume_r2 > 0.5, "volume R² {}", eval.volume_r2);
 }
+
+#[test]
+fn early_stopping_stops_after_patience_epochs_without_improvement() {
+    let data = toy_dataset(6, 4);
+    let split = data.split(0.34, 0.0, 1).unwrap();
+    let mut config = tiny_config(BalanceConfig::Equal);
+    // An update far below f32 resolution leaves the weights, so validation never improves.
+    config.optimizer.lr = 1e-12;
+    config.epochs = 5;
+    config.patience = 2;
+    let dir = tempfile::tempdir().unwrap();
+    let r = fit(
+        config,
+        &data,
+        &split,
+        &RunPaths {
+            dir: dir.path().into(),
+        },
+        &Device::Cpu,
+        &FitOptions {
+            resume: false,
+            max_epochs_this_call: None,
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert!(r.state.stopped_early);
+    assert_eq!(
+        r.state.epoch, 3,
+        "epoch 1 sets the best, epochs 2 and 3 do not improve"
+    );
+    assert_eq!(r.state.best_epoch, 1);
+}
