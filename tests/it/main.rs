@@ -2,6 +2,7 @@
 //! a user would and checks its files, its manifest, its output and its exit code.
 
 mod cli;
+mod deep;
 mod pca;
 mod simulate;
 

@@ -4,7 +4,10 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::pca::PcaArgs;
+use crate::cmd::encode::EncodeArgs;
+use crate::cmd::experiment::ExperimentArgs;
 use crate::cmd::simulate::SimulateArgs;
+use crate::cmd::train::TrainArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
 ///
@@ -37,4 +40,10 @@ pub enum Command {
     /// PCA of deep features per structure (fit or apply saved loadings) and genotype principal
     /// components (randomized, streamed; optional LD pruning) as covariates for scans.
     Pca(PcaArgs),
+    /// Train the multi-task 3D autoencoder on NIfTI label maps (checkpoints, resume, log).
+    Train(TrainArgs),
+    /// Bottleneck features of every subject × structure into a FeatureTable.
+    Encode(EncodeArgs),
+    /// Run the study's design grid (task subsets × with/without GradNorm) and tabulate results.
+    Experiment(ExperimentArgs),
 }

@@ -1,8 +1,33 @@
-//! The multi-task 3D convolutional autoencoder, on candle.
+//! The multi-task 3D convolutional autoencoder on candle.
 //!
-//! This crate will own: 3D layers built from candle's differentiable operations (Conv3d,
-//! MaxPool3d, nearest upsampling, ConvTranspose3d); the encoder/decoder with the structure
-//! classifier and volume regressor heads at the bottleneck; task balancing (equal, fixed,
-//! GradNorm, uncertainty weighting); training with checkpoints and exact resume; and encoding
-//! every subject × structure into a FeatureTable. The device (CPU or CUDA) is a parameter
-//! everywhere.
+//! Each brain structure's binary mask (cropped around the structure's population centroid) is
+//! compressed into a bottleneck vector; three tasks share that bottleneck: reconstruction of the
+//! mask, classification of the structure and regression of its volume. Their losses are
+//! balanced by equal, fixed, GradNorm or uncertainty weights.
+//!
+//! - [`ops3d`], [`layers`]: the 3D operations candle lacks, built from its differentiable ops;
+//! - [`params`]: seeded parameters and safetensors IO;
+//! - [`model`], [`loss`]: the network and the task losses;
+//! - [`balance`]: task weighting, including GradNorm;
+//! - [`optim`]: AdamW with saveable state (for exact resume);
+//! - [`data`]: NIfTI label maps to cached mask tensors and standardized volume targets;
+//! - [`train`]: the training loop with checkpoints, resume, early stopping and a JSONL log;
+//! - [`encode`]: bottleneck features into a FeatureTable.
+//!
+//! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
+
+pub mod balance;
+pub mod data;
+pub mod device;
+pub mod encode;
+pub mod error;
+pub mod layers;
+pub mod loss;
+pub mod metrics;
+pub mod model;
+pub mod ops3d;
+pub mod optim;
+pub mod params;
+pub mod train;
+
+pub use error::{DeepError, Result};

@@ -2,7 +2,10 @@
 
 pub mod scan;
 pub mod pca;
+pub mod encode;
+pub mod experiment;
 pub mod simulate;
+pub mod train;
 
 use crate::args::{Cli, Command};
 
@@ -12,5 +15,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(args),
         Command::Scan(args) => scan::run(*args),
         Command::Pca(args) => pca::run(args),
+        Command::Train(args) => train::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Experiment(args) => experiment::run(args),
     }
 }

@@ -1,0 +1,73 @@
+//! `biomarker-gwas encode`: bottleneck features of every subject × structure.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use biomarker_deep::device::parse_device;
+use biomarker_deep::encode::{encode, load_model};
+use biomarker_tables::TableKind;
+use clap::Args;
+
+use super::train::DataArgs;
+use crate::progress::bar;
+use crate::run_manifest;
+
+/// Options of `encode`.
+#[derive(Debug, Args)]
+pub struct EncodeArgs {
+    /// A `train` output folder (model.safetensors + model.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Output FeatureTable (.tsv or .parquet); a manifest.json is written beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Input data (the mask size must match the model's).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Items per batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+}
+
+/// Runs `encode`.
+pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
+    let dir = args
+        .out
+        .parent()
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| ".".into());
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let params = serde_json::json!({ "model": args.model, "size": args.data.size, "device": args.data.device, "batch_size": args.batch_size });
+    let mut manifest = run_manifest::start("encode", params);
+    manifest.add_input(&args.model.join("model.safetensors"))?;
+    let device = parse_device(&args.data.device)?;
+    let loaded = load_model(&args.model, &device)?;
+    let fixed = (!loaded.card.boxes.is_empty()).then_some(loaded.card.boxes.as_slice());
+    let data = args.data.load(&dir, fixed, &mut manifest)?;
+    let pb = bar(data.len() as u64, "masks");
+    let table = manifest.time("encode", || {
+        encode(&loaded, &data, None, args.batch_size, |done| {
+            pb.set_position(done as u64)
+        })
+    })?;
+    pb.finish_and_clear();
+    table.write(&args.out)?;
+    manifest.add_output(&args.out)?;
+    manifest.summary = serde_json::json!({ "rows": table.n_rows(), "features": table.feature_names.len(), "checkpoint_sha256": loaded.sha256 });
+    let mname = format!(
+        "{}.manifest.json",
+        args.out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    manifest.write(&dir.join(mname))?;
+    println!(
+        "wrote {} rows × {} features to {}",
+        table.n_rows(),
+        table.feature_names.len(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Evaluation metrics: Dice overlap of thresholded reconstructions, accuracy, R².
+
+/// Dice of two binary masks (`pred ≥ 0.5` against `truth ≥ 0.5`); 1 when both are empty.
+pub fn dice(pred: &[f32], truth: &[f32]) -> f64 {
+    let (mut inter, mut a, mut b) = (0usize, 0usize, 0usize);
+    for (&p, &t) in pred.iter().zip(truth) {
+        let (p, t) = (p >= 0.5, t >= 0.5);
+        inter += usize::from(p && t);
+        a += usize::from(p);
+        b += usize::from(t);
+    }
+    if a + b == 0 {
+        1.0
+    } else {
+        2.0 * inter as f64 / (a + b) as f64
+    }
+}
+
+/// Coefficient of determination 1 − SS_res/SS_tot (NaN when the truth is constant).
+pub fn r_squared(pred: &[f64], truth: &[f64]) -> f64 {
+    let n = truth.len() as f64;
+    let mean = truth.iter().sum::<f64>() / n;
+    let ss_tot: f64 = truth.iter().map(|t| (t - mean).powi(2)).sum();
+    let ss_res: f64 = pred.iter().zip(truth).map(|(p, t)| (p - t).powi(2)).sum();
+    if ss_tot > 0.0 {
+        1.0 - ss_res / ss_tot
+    } else {
+        f64::NAN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dice_and_r2_on_small_cases() {
+        assert_eq!(dice(&[1.0, 1.0, 0.0, 0.0], &[1.0, 0.0, 1.0, 0.0]), 0.5);
+        assert_eq!(dice(&[0.0; 3], &[0.0; 3]), 1.0);
+        // truth mean 2, SS_tot 2, SS_res 0.25
+        assert!((r_squared(&[1.5, 2.0, 3.0], &[1.0, 2.0, 3.0]) - 0.875).abs() < 1e-12);
+    }
+}

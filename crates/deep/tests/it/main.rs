@@ -1,0 +1,8 @@
+//! Integration tests of biomarker-deep, one binary so it links once.
+
+mod common;
+mod data;
+mod layers;
+mod torch_layers;
+mod torch_model;
+mod train;
