@@ -83,6 +83,8 @@ pub struct Scratch {
     pub tmp: Vec<f64>,
     /// More of anything else.
     pub tmp2: Vec<f64>,
+    /// Logistic regression buffers.
+    pub logistic: crate::regress::logistic::Workspace,
 }
 
 impl Group {
