@@ -176,11 +176,18 @@ pub fn logistic_cols(
                 *e += b * x;
             }
         }
-        for i in 0..n {
-            let m = 1.0 / (1.0 + (-ws.eta[i]).exp());
-            ws.mu[i] = m;
-            ws.w[i] = m * (1.0 - m);
-            ws.r[i] = y[i] - m;
+        for ((((e, mu), w), r), yi) in ws
+            .eta
+            .iter()
+            .zip(&mut ws.mu)
+            .zip(&mut ws.w)
+            .zip(&mut ws.r)
+            .zip(y)
+        {
+            let m = 1.0 / (1.0 + (-e).exp());
+            *mu = m;
+            *w = m * (1.0 - m);
+            *r = yi - m;
         }
         let mut g = vec![0.0; p];
         for a in 0..p {
