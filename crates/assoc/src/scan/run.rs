@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use super::config::{A1Choice, ScanConfig};
-use super::geno::{collect_calls, count_codes, Calls};
+use super::geno::{collect_calls, count_codes, sum_calls, Calls};
 use super::input::Inputs;
 use super::model::{build_groups, Group, GroupKind, Scratch};
 use super::output::{Outputs, PhenoInfo, Rendered};
@@ -242,8 +242,23 @@ fn test_one(
     };
     let mut per_group: Vec<Vec<TestResult>> = Vec::with_capacity(groups.len());
     for g in groups {
-        collect_calls(packed, n_bed, g.map.as_deref(), a1_alt, calls);
-        let prep = g.prepare(calls, cfg, scratch);
+        let linear = matches!(g.kind, GroupKind::Linear { .. });
+        if linear {
+            sum_calls(
+                packed,
+                n_bed,
+                g.map.as_deref(),
+                a1_alt,
+                &g.w,
+                g.width,
+                &mut scratch.acc,
+                &mut scratch.tmp,
+                calls,
+            );
+        } else {
+            collect_calls(packed, n_bed, g.map.as_deref(), a1_alt, calls);
+        }
+        let prep = g.prepare(calls, cfg, scratch, linear);
         let mut out = Vec::with_capacity(g.phenos.len());
         match prep.err {
             Some(e) => {
