@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use nifti::writer::WriterOptions;
 use ndarray::Array3;
+use nifti::writer::WriterOptions;
 
 const BIN: &str = env!("CARGO_BIN_EXE_biomarker-gwas");
 

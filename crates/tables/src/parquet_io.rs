@@ -88,7 +88,10 @@ impl ParquetSink {
             .iter()
             .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
             .collect();
+        // Row groups of 64 Ki rows: a streaming writer (a genome scan's GwasTable) then holds
+        // at most one such group in memory instead of the default 1 Mi rows.
         let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(65_536))
             .set_compression(Compression::SNAPPY)
             .set_key_value_metadata(Some(kv))
             .build();

@@ -3,12 +3,11 @@
 //! dosage is zero in cases or in controls (separation) or when IRLS does not converge; the
 //! FIRTH column says which produced the estimate.
 
-use ndarray::ArrayView2;
-
 use super::geno::Calls;
 use super::model::{Group, GroupKind, Scratch};
 use super::{ErrCode, TestResult};
-use crate::regress::{firth, logistic, LogisticOptions};
+use crate::regress::logistic::logistic_cols;
+use crate::regress::{firth, LogisticOptions};
 
 /// Tests one variant against the group's case/control phenotype.
 pub fn test_variant(
@@ -38,45 +37,54 @@ pub fn test_variant(
     for &i in &calls.missing {
         g[i as usize] = f64::NAN;
     }
-    let mut x = Vec::with_capacity(n * p);
+    // Column-major design over the samples with a call: covariates (intercept first), then
+    // the dosage.
+    let mut cols = std::mem::take(&mut s.tmp2);
+    cols.clear();
+    cols.resize(n * p, 0.0);
     let mut yr = Vec::with_capacity(n);
     let (mut case_dose, mut ctrl_dose) = (0.0, 0.0);
+    let mut r = 0;
     for (i, &gi) in g.iter().enumerate() {
         if gi.is_nan() {
             continue;
         }
-        x.extend_from_slice(&group.c[i * k..(i + 1) * k]);
-        x.push(gi);
+        for j in 0..k {
+            cols[j * n + r] = group.c[i * k + j];
+        }
+        cols[k * n + r] = gi;
         yr.push(y[i]);
         if y[i] > 0.5 {
             case_dose += gi;
         } else {
             ctrl_dose += gi;
         }
+        r += 1;
     }
     s.tmp = g;
-    let design = ArrayView2::from_shape((n, p), &x).expect("shape");
     let mut start = null_coef.clone();
     start.push(0.0);
     let use_firth = firth_always || case_dose == 0.0 || ctrl_dose == 0.0;
     let plain = if use_firth {
         None
     } else {
-        logistic(
-            design,
-            &yr,
-            &LogisticOptions {
-                start: Some(start.clone()),
-                ..LogisticOptions::default()
-            },
-        )
-        .ok()
-        .filter(|f| f.converged && f.coef.iter().all(|c| c.is_finite()))
+        let opts = LogisticOptions {
+            start: Some(start.clone()),
+            deviance: false,
+            ..LogisticOptions::default()
+        };
+        logistic_cols(&cols, n, p, &yr, &opts, &mut s.logistic)
+            .ok()
+            .filter(|f| f.converged && f.coef.iter().all(|c| c.is_finite()))
     };
     let (fit, used_firth) = match plain {
         Some(f) => (Ok(f), false),
-        None => (firth(design, &yr, Some(&start)), true),
+        None => {
+            let rows = ndarray::Array2::from_shape_fn((n, p), |(i, j)| cols[j * n + i]);
+            (firth(rows.view(), &yr, Some(&start)), true)
+        }
     };
+    s.tmp2 = cols;
     let r = match fit {
         Ok(f) if f.converged => {
             let (beta, se, z, ln_p) = (f.coef[k], f.se[k], f.z[k], f.ln_p[k]);

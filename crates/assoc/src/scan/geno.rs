@@ -106,11 +106,106 @@ pub struct Calls {
     pub twos: Vec<u32>,
     /// Samples with a missing call.
     pub missing: Vec<u32>,
+    /// Number of samples with one copy (filled even when `ones` is not listed).
+    pub n_ones: usize,
+    /// Number of samples with two copies (filled even when `twos` is not listed).
+    pub n_twos: usize,
 }
 
-/// Fills `calls` for the samples of a set: `map[pos]` is the local index of .bed position
-/// `pos` or −1 when the sample is not in the set; `None` means every .bed sample, in order.
-/// `a1_alt` says whether A1 is the ALT allele (code 00 = two copies) or REF (code 11).
+/// Per byte value, the samples among its four that carry A1 or miss a call: entry `q` of
+/// `items` is `t | kind << 2` (sample `t` of the byte; kind 0 = one copy, 1 = two copies,
+/// 2 = missing), `count` how many entries are used. Zero-dosage samples are never visited.
+#[derive(Clone, Copy)]
+struct ByteCalls {
+    items: [u8; 4],
+    count: u8,
+}
+
+const fn byte_calls(a1_alt: bool) -> [ByteCalls; 256] {
+    let mut t = [ByteCalls {
+        items: [0; 4],
+        count: 0,
+    }; 256];
+    let two_code = if a1_alt { 0 } else { 3 };
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        let mut count = 0;
+        while k < 4 {
+            let code = (b >> (2 * k)) & 3;
+            let kind = if code == 2 {
+                0
+            } else if code == two_code {
+                1
+            } else if code == 1 {
+                2
+            } else {
+                3
+            };
+            if kind < 3 {
+                t[b].items[count] = (k | (kind << 2)) as u8;
+                count += 1;
+            }
+            k += 1;
+        }
+        t[b].count = count as u8;
+        b += 1;
+    }
+    t
+}
+static CALLS_ALT: [ByteCalls; 256] = byte_calls(true);
+static CALLS_REF: [ByteCalls; 256] = byte_calls(false);
+
+/// Calls `visit(local, kind)` for every sample of a set that carries A1 or misses a call
+/// (kind 0 = one copy, 1 = two copies, 2 = missing): `map[pos]` is the local index of .bed
+/// position `pos` or −1 when the sample is not in the set; `None` means every .bed sample, in
+/// order. `a1_alt` says whether A1 is the ALT allele (code 00 = two copies) or REF (code 11).
+#[inline(always)]
+pub fn for_each_call(
+    packed: &[u8],
+    n: usize,
+    map: Option<&[i32]>,
+    a1_alt: bool,
+    mut visit: impl FnMut(u32, u8),
+) {
+    let (table, zero_byte) = if a1_alt {
+        (&CALLS_ALT, 0xffu8)
+    } else {
+        (&CALLS_REF, 0x00u8)
+    };
+    let full = n / 4;
+    let mut at = |pos: usize, kind: u8| {
+        let local = match map {
+            None => pos as i32,
+            Some(m) => m[pos],
+        };
+        if local >= 0 {
+            visit(local as u32, kind);
+        }
+    };
+    for (j, &b) in packed[..full].iter().enumerate() {
+        if b == zero_byte {
+            continue;
+        }
+        let e = &table[b as usize];
+        for &item in &e.items[..e.count as usize] {
+            at(4 * j + (item & 3) as usize, item >> 2);
+        }
+    }
+    if full < packed.len() {
+        // The last byte holds padding beyond sample n − 1.
+        let e = &table[packed[full] as usize];
+        for &item in &e.items[..e.count as usize] {
+            let pos = 4 * full + (item & 3) as usize;
+            if pos < n {
+                at(pos, item >> 2);
+            }
+        }
+    }
+}
+
+/// Fills `calls` with the lists of carriers and missing calls of a sample set (see
+/// [`for_each_call`]).
 pub fn collect_calls(
     packed: &[u8],
     n: usize,
@@ -121,33 +216,61 @@ pub fn collect_calls(
     calls.ones.clear();
     calls.twos.clear();
     calls.missing.clear();
-    let (zero_byte, two_code) = if a1_alt { (0xffu8, 0u8) } else { (0x00u8, 3u8) };
-    for (j, &b) in packed.iter().enumerate() {
-        if b == zero_byte {
-            continue;
+    for_each_call(packed, n, map, a1_alt, |local, kind| match kind {
+        0 => calls.ones.push(local),
+        1 => calls.twos.push(local),
+        _ => calls.missing.push(local),
+    });
+    calls.n_ones = calls.ones.len();
+    calls.n_twos = calls.twos.len();
+}
+
+/// Like [`collect_calls`] but, instead of listing carriers, adds their rows of the
+/// sample-major matrix `w` (`width` columns) straight into `acc`, weighted by dosage; only the
+/// missing calls are listed. One pass over the codes, no carrier lists.
+#[allow(clippy::too_many_arguments)]
+pub fn sum_calls(
+    packed: &[u8],
+    n: usize,
+    map: Option<&[i32]>,
+    a1_alt: bool,
+    w: &[f64],
+    width: usize,
+    acc: &mut Vec<f64>,
+    acc2: &mut Vec<f64>,
+    calls: &mut Calls,
+) {
+    calls.ones.clear();
+    calls.twos.clear();
+    calls.missing.clear();
+    acc.clear();
+    acc.resize(width, 0.0);
+    acc2.clear();
+    acc2.resize(width, 0.0);
+    let (mut n1, mut n2) = (0usize, 0usize);
+    for_each_call(packed, n, map, a1_alt, |local, kind| {
+        let row = &w[local as usize * width..(local as usize + 1) * width];
+        match kind {
+            0 => {
+                n1 += 1;
+                for (a, r) in acc.iter_mut().zip(row) {
+                    *a += r;
+                }
+            }
+            1 => {
+                n2 += 1;
+                for (a, r) in acc2.iter_mut().zip(row) {
+                    *a += r;
+                }
+            }
+            _ => calls.missing.push(local),
         }
-        for t in 0..4 {
-            let pos = 4 * j + t;
-            if pos >= n {
-                break;
-            }
-            let code = (b >> (2 * t)) & 3;
-            let local = match map {
-                None => pos as i32,
-                Some(m) => m[pos],
-            };
-            if local < 0 {
-                continue;
-            }
-            let local = local as u32;
-            match code {
-                1 => calls.missing.push(local),
-                2 => calls.ones.push(local),
-                c if c == two_code => calls.twos.push(local),
-                _ => {}
-            }
-        }
+    });
+    for (a, t) in acc.iter_mut().zip(acc2.iter()) {
+        *a += 2.0 * t;
     }
+    calls.n_ones = n1;
+    calls.n_twos = n2;
 }
 
 #[cfg(test)]

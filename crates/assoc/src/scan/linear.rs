@@ -26,7 +26,7 @@ pub fn test_variant(
     let k = group.k;
     let m = group.phenos.len();
     let w = group.width;
-    let (n1, n2) = (calls.ones.len() as f64, calls.twos.len() as f64);
+    let (n1, n2) = (calls.n_ones as f64, calls.n_twos as f64);
     let gg = n1 + 4.0 * n2;
     let df = (n - k - 1) as f64;
     let a = &s.acc[..k];

@@ -83,6 +83,8 @@ pub struct Scratch {
     pub tmp: Vec<f64>,
     /// More of anything else.
     pub tmp2: Vec<f64>,
+    /// Logistic regression buffers.
+    pub logistic: crate::regress::logistic::Workspace,
 }
 
 impl Group {
@@ -116,9 +118,16 @@ impl Group {
     }
 
     /// Counts, carrier sums and PLINK 2's checks for one variant.
-    pub fn prepare(&self, calls: &Calls, cfg: &ScanConfig, s: &mut Scratch) -> Prepared {
+    /// `sums_done`: the carrier sums are already in `s.acc` (from [`super::geno::sum_calls`]).
+    pub fn prepare(
+        &self,
+        calls: &Calls,
+        cfg: &ScanConfig,
+        s: &mut Scratch,
+        sums_done: bool,
+    ) -> Prepared {
         let n = self.n() - calls.missing.len();
-        let (n1, n2) = (calls.ones.len() as f64, calls.twos.len() as f64);
+        let (n1, n2) = (calls.n_ones as f64, calls.n_twos as f64);
         let a1_freq = if n > 0 {
             (n1 + 2.0 * n2) / (2.0 * n as f64)
         } else {
@@ -135,7 +144,9 @@ impl Group {
         if (n1 == 0.0 && n2 == 0.0) || n1 as usize == n || n2 as usize == n {
             return fail(ErrCode::ConstOmittedAllele);
         }
-        self.carrier_sums(calls, s);
+        if !sums_done {
+            self.carrier_sums(calls, s);
+        }
         let k = self.k;
         s.gc.clear();
         match &self.kind {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use super::config::{A1Choice, ScanConfig};
-use super::geno::{collect_calls, count_codes, Calls};
+use super::geno::{collect_calls, count_codes, sum_calls, Calls};
 use super::input::Inputs;
 use super::model::{build_groups, Group, GroupKind, Scratch};
 use super::output::{Outputs, PhenoInfo, Rendered};
@@ -89,69 +89,115 @@ pub fn scan(
     let n_bed = bed.n_samples();
     let per = bed.bytes_per_variant();
     let kept_subset = (inputs.kept.len() != n_bed).then_some(inputs.kept.as_slice());
-    let mut tested = 0usize;
-    let mut done = 0u64;
-    let mut buf = Vec::new();
-    let mut start = 0;
+    let variants = &inputs.fileset.variants;
     let sel = &inputs.variants;
-    while start < sel.len() {
-        // A block: up to `cfg.block` selected variants spanning at most 2 × block .bed rows.
-        let first = sel[start];
-        let mut end = start + 1;
-        while end < sel.len() && end - start < cfg.block && sel[end] - first < 2 * cfg.block {
-            end += 1;
-        }
-        let last = sel[end - 1];
-        bed.read_packed(first, last - first + 1, &mut buf)?;
-        let block = &sel[start..end];
-        let outs: Vec<Option<(VariantOut, Rendered)>> = pool.install(|| {
-            block
-                .par_iter()
-                .map_init(
-                    || (Scratch::default(), Calls::default()),
-                    |(scratch, calls), &j| {
-                        let packed = &buf[(j - first) * per..(j - first + 1) * per];
-                        let o = test_one(
-                            cfg,
-                            &groups,
-                            &slot,
-                            kept_subset,
-                            n_bed,
-                            j,
-                            packed,
-                            scratch,
-                            calls,
-                        )?;
-                        let r = renderer.render(&inputs.fileset.variants[j], o.a1_alt, &o.results);
-                        Some((o, r))
-                    },
-                )
-                .collect()
-        });
-        for (o, rendered) in outs.into_iter().flatten() {
-            let v = &inputs.fileset.variants[o.index];
-            for (p, r) in o.results.iter().enumerate() {
-                summaries[p].add(r, || TopHit {
-                    id: v.id.clone(),
-                    chrom: v.chrom.clone(),
-                    pos: v.pos,
-                    log10p: 0.0,
-                    beta: r.beta,
-                    a1: if o.a1_alt {
-                        v.alt.clone()
-                    } else {
-                        v.reference.clone()
-                    },
+    // Results are written by a second thread while the pool tests the next block, so output
+    // formatting and compression overlap with the regressions (memory: two blocks).
+    // `None` tells the writer that every block arrived and the files may be committed.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<(VariantOut, Rendered)>>>(1);
+    let (tested, written, summaries) = std::thread::scope(
+        |scope| -> Result<(usize, Vec<PathBuf>, Vec<PhenoSummary>)> {
+            let writer = scope.spawn(
+                move || -> Result<(usize, Vec<PathBuf>, Vec<PhenoSummary>)> {
+                    let mut tested = 0usize;
+                    let mut complete = false;
+                    for msg in rx {
+                        let Some(batch) = msg else {
+                            complete = true;
+                            break;
+                        };
+                        for (o, rendered) in batch {
+                            let v = &variants[o.index];
+                            for (p, r) in o.results.iter().enumerate() {
+                                summaries[p].add(r, || TopHit {
+                                    id: v.id.clone(),
+                                    chrom: v.chrom.clone(),
+                                    pos: v.pos,
+                                    log10p: 0.0,
+                                    beta: r.beta,
+                                    a1: if o.a1_alt {
+                                        v.alt.clone()
+                                    } else {
+                                        v.reference.clone()
+                                    },
+                                });
+                            }
+                            outputs.write(rendered)?;
+                            tested += 1;
+                        }
+                    }
+                    if !complete {
+                        // Dropping the outputs removes their temporary files: nothing half-written.
+                        return Err(AssocError::Option(
+                            "scan aborted before its last block".into(),
+                        ));
+                    }
+                    let written = outputs.finish()?;
+                    Ok((tested, written, summaries))
+                },
+            );
+            let mut done = 0u64;
+            let mut buf = Vec::new();
+            let mut start = 0;
+            let mut failed = None;
+            while start < sel.len() {
+                // A block: up to `cfg.block` selected variants spanning at most 2 × block .bed rows.
+                let first = sel[start];
+                let mut end = start + 1;
+                while end < sel.len() && end - start < cfg.block && sel[end] - first < 2 * cfg.block
+                {
+                    end += 1;
+                }
+                let last = sel[end - 1];
+                if let Err(e) = bed.read_packed(first, last - first + 1, &mut buf) {
+                    failed = Some(e.into());
+                    break;
+                }
+                let block = &sel[start..end];
+                let outs: Vec<(VariantOut, Rendered)> = pool.install(|| {
+                    block
+                        .par_iter()
+                        .map_init(
+                            || (Scratch::default(), Calls::default()),
+                            |(scratch, calls), &j| {
+                                let packed = &buf[(j - first) * per..(j - first + 1) * per];
+                                let o = test_one(
+                                    cfg,
+                                    &groups,
+                                    &slot,
+                                    kept_subset,
+                                    n_bed,
+                                    j,
+                                    packed,
+                                    scratch,
+                                    calls,
+                                )?;
+                                let r = renderer.render(&variants[j], o.a1_alt, &o.results);
+                                Some((o, r))
+                            },
+                        )
+                        .flatten()
+                        .collect()
                 });
+                if tx.send(Some(outs)).is_err() {
+                    break; // the writer failed; its error is returned below
+                }
+                done += block.len() as u64;
+                progress(done);
+                start = end;
             }
-            outputs.write(rendered)?;
-            tested += 1;
-        }
-        done += block.len() as u64;
-        progress(done);
-        start = end;
-    }
-    let written = outputs.finish()?;
+            if failed.is_none() {
+                // The send fails only if the writer already stopped with an error, returned below.
+                let _ = tx.send(None);
+            }
+            drop(tx);
+            let written = writer.join().expect("writer thread panicked");
+            match failed {
+                Some(e) => Err(e),
+                None => written,
+            }
+        },
+    )?;
     Ok(ScanReport {
         samples: inputs.kept.len(),
         variants_selected: sel.len(),
@@ -196,8 +242,23 @@ fn test_one(
     };
     let mut per_group: Vec<Vec<TestResult>> = Vec::with_capacity(groups.len());
     for g in groups {
-        collect_calls(packed, n_bed, g.map.as_deref(), a1_alt, calls);
-        let prep = g.prepare(calls, cfg, scratch);
+        let linear = matches!(g.kind, GroupKind::Linear { .. });
+        if linear {
+            sum_calls(
+                packed,
+                n_bed,
+                g.map.as_deref(),
+                a1_alt,
+                &g.w,
+                g.width,
+                &mut scratch.acc,
+                &mut scratch.tmp,
+                calls,
+            );
+        } else {
+            collect_calls(packed, n_bed, g.map.as_deref(), a1_alt, calls);
+        }
+        let prep = g.prepare(calls, cfg, scratch, linear);
         let mut out = Vec::with_capacity(g.phenos.len());
         match prep.err {
             Some(e) => {

