@@ -1,0 +1,23 @@
+//! Two-sample tests between groups of subjects on per-structure feature vectors: maximum mean
+//! discrepancy (biased, unbiased and linear-time estimators; linear, Gaussian and Laplacian
+//! kernels) with permutation, gamma and normal nulls, and the companions DFDA, Hotelling T²
+//! and energy distance. Families of tests (structures × group pairs) share permutations so
+//! the max statistic controls family-wise error; q-values control the false discovery rate.
+
+pub mod estimate;
+pub mod kernel;
+pub mod permute;
+
+/// Errors of the two-sample tests.
+#[derive(Debug, thiserror::Error)]
+pub enum MmdError {
+    /// The data cannot support the test (no spread, too few subjects, singular covariance).
+    #[error("{0}")]
+    Degenerate(String),
+    /// The grouping or the options do not fit the data.
+    #[error("{0}")]
+    Input(String),
+    /// A table could not be read.
+    #[error(transparent)]
+    Table(#[from] biomarker_tables::TableError),
+}
