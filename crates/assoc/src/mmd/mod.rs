@@ -4,9 +4,19 @@
 //! and energy distance. Families of tests (structures × group pairs) share permutations so
 //! the max statistic controls family-wise error; q-values control the false discovery rate.
 
+pub mod companion;
 pub mod estimate;
+pub mod family;
+pub mod grouping;
 pub mod kernel;
+mod linalg;
+pub mod null;
 pub mod permute;
+pub mod run;
+
+pub use grouping::Grouping;
+pub use kernel::{Bandwidth, KernelKind, KernelSpec, MedianConvention};
+pub use run::{run_family, MmdConfig, TestKind};
 
 /// Errors of the two-sample tests.
 #[derive(Debug, thiserror::Error)]

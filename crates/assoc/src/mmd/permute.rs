@@ -55,6 +55,24 @@ impl Splits {
         Self { n_pool, n_a, members, exhaustive: false }
     }
 
+    /// The observed split: group a is the first `n_a` subjects of the pool.
+    pub fn observed(n_pool: usize, n_a: usize) -> Self {
+        Self { n_pool, n_a, members: (0..n_a as u32).collect(), exhaustive: false }
+    }
+
+    /// Number of distinct splits, C(n_pool, n_a), saturating at `u64::MAX`.
+    pub fn count_all(n_pool: usize, n_a: usize) -> u64 {
+        let k = n_a.min(n_pool - n_a) as u128;
+        let mut c: u128 = 1;
+        for i in 0..k {
+            c = c * (n_pool as u128 - i) / (i + 1);
+            if c > u64::MAX as u128 {
+                return u64::MAX;
+            }
+        }
+        c as u64
+    }
+
     /// Every split of `n_pool` into `n_a` and the rest, in lexicographic order.
     pub fn exhaustive(n_pool: usize, n_a: usize) -> Self {
         let mut members = Vec::new();
