@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::mmd::MmdArgs;
 use crate::cmd::simulate::SimulateArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
@@ -29,4 +30,7 @@ pub enum Command {
     /// Make a synthetic cohort with known truth: PLINK genotypes, subjects, NIfTI label maps,
     /// phenotype/covariate tables and a truth file.
     Simulate(SimulateArgs),
+    /// Two-sample tests (MMD, DFDA, Hotelling T², energy distance) of per-structure features
+    /// between groups: diagnosis pairs or APOE ε4 carriers vs non-carriers.
+    Mmd(MmdArgs),
 }

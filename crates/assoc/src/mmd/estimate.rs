@@ -43,7 +43,9 @@ impl Estimator {
                 c * c * q
             }
             Estimator::Unbiased => {
-                (q - d_a) / (n * (n - 1.0)) + (q - pooled.trace + d_a) / (m * (m - 1.0)) + 2.0 * q / (n * m)
+                (q - d_a) / (n * (n - 1.0))
+                    + (q - pooled.trace + d_a) / (m * (m - 1.0))
+                    + 2.0 * q / (n * m)
             }
         }
     }
@@ -84,7 +86,10 @@ impl Centred {
 
     /// The statistic of one split given by the members of group a (direct O(N²) evaluation).
     pub fn statistic(&self, estimator: Estimator, members: &[usize]) -> f64 {
-        let q: f64 = members.iter().map(|&i| members.iter().map(|&j| self.kc[[i, j]]).sum::<f64>()).sum();
+        let q: f64 = members
+            .iter()
+            .map(|&i| members.iter().map(|&j| self.kc[[i, j]]).sum::<f64>())
+            .sum();
         let d_a: f64 = members.iter().map(|&i| self.diag[i]).sum();
         estimator.from_sums(self, members.len(), q, d_a)
     }
@@ -109,13 +114,19 @@ pub fn linear_time(kind: KernelKind, sigma: Option<f64>, a: &[&[f64]], b: &[&[f6
     let h: Vec<f64> = (0..pairs)
         .map(|i| {
             let (x1, x2, y1, y2) = (a[2 * i], a[2 * i + 1], b[2 * i], b[2 * i + 1]);
-            eval(kind, sigma, x1, x2) + eval(kind, sigma, y1, y2) - eval(kind, sigma, x1, y2) - eval(kind, sigma, x2, y1)
+            eval(kind, sigma, x1, x2) + eval(kind, sigma, y1, y2)
+                - eval(kind, sigma, x1, y2)
+                - eval(kind, sigma, x2, y1)
         })
         .collect();
     let p = pairs as f64;
     let mean = h.iter().sum::<f64>() / p;
     let var = h.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (p - 1.0);
-    LinearTime { statistic: mean, z: mean / (var / p).sqrt(), pairs }
+    LinearTime {
+        statistic: mean,
+        z: mean / (var / p).sqrt(),
+        pairs,
+    }
 }
 
 #[cfg(test)]
@@ -167,14 +178,28 @@ mod tests {
         let x = data(13, 3, 1);
         let g = gram(x.view());
         let rows: Vec<usize> = (0..13).collect();
-        for kind in [KernelKind::Linear, KernelKind::Gaussian, KernelKind::Laplacian, KernelKind::NegDistance] {
-            let spec = KernelSpec { kind, bandwidth: Bandwidth::Fixed(0.9) };
+        for kind in [
+            KernelKind::Linear,
+            KernelKind::Gaussian,
+            KernelKind::Laplacian,
+            KernelKind::NegDistance,
+        ] {
+            let spec = KernelSpec {
+                kind,
+                bandwidth: Bandwidth::Fixed(0.9),
+            };
             let (k, _) = kernel_matrix(&spec, g.view(), &rows).unwrap();
             let (b, u) = textbook(&k, 5);
             let c = Centred::new(k);
             let members: Vec<usize> = (0..5).collect();
-            assert!((c.statistic(Estimator::Biased, &members) - b).abs() < 1e-12 * (1.0 + b.abs()), "{kind:?}");
-            assert!((c.statistic(Estimator::Unbiased, &members) - u).abs() < 1e-12 * (1.0 + u.abs()), "{kind:?}");
+            assert!(
+                (c.statistic(Estimator::Biased, &members) - b).abs() < 1e-12 * (1.0 + b.abs()),
+                "{kind:?}"
+            );
+            assert!(
+                (c.statistic(Estimator::Unbiased, &members) - u).abs() < 1e-12 * (1.0 + u.abs()),
+                "{kind:?}"
+            );
         }
     }
 
@@ -183,7 +208,10 @@ mod tests {
         let x = data(30, 4, 2);
         let (n, m) = (12, 18);
         let g = gram(x.view());
-        let spec = KernelSpec { kind: KernelKind::Linear, bandwidth: Bandwidth::Fixed(1.0) };
+        let spec = KernelSpec {
+            kind: KernelKind::Linear,
+            bandwidth: Bandwidth::Fixed(1.0),
+        };
         let (k, _) = kernel_matrix(&spec, g.view(), &(0..30).collect::<Vec<_>>()).unwrap();
         let stat = Centred::new(k).statistic(Estimator::Biased, &(0..n).collect::<Vec<_>>());
         let mut diff2 = 0.0;
@@ -192,7 +220,10 @@ mod tests {
             let xb = (n..n + m).map(|i| x[[i, j]]).sum::<f64>() / m as f64;
             diff2 += (xa - xb) * (xa - xb);
         }
-        assert!((stat - diff2).abs() < 1e-14 * (1.0 + diff2), "{stat} vs {diff2}");
+        assert!(
+            (stat - diff2).abs() < 1e-14 * (1.0 + diff2),
+            "{stat} vs {diff2}"
+        );
     }
 
     #[test]

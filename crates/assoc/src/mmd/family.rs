@@ -10,12 +10,24 @@
 pub fn max_statistic(z: &[f64], null_z: &[Vec<f64>]) -> Vec<f64> {
     assert_eq!(z.len(), null_z.len(), "one null per test");
     let b = null_z.first().map_or(0, Vec::len);
-    assert!(null_z.iter().all(|v| v.len() == b), "the same number of permutations per test");
-    let maxima: Vec<f64> =
-        (0..b).map(|i| null_z.iter().map(|v| v[i]).fold(f64::NEG_INFINITY, f64::max)).collect();
+    assert!(
+        null_z.iter().all(|v| v.len() == b),
+        "the same number of permutations per test"
+    );
+    let maxima: Vec<f64> = (0..b)
+        .map(|i| {
+            null_z
+                .iter()
+                .map(|v| v[i])
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
     z.iter()
         .map(|&zt| {
-            let ge = maxima.iter().filter(|&&mx| mx >= zt - super::permute::TIE_TOLERANCE * zt.abs().max(1.0)).count();
+            let ge = maxima
+                .iter()
+                .filter(|&&mx| mx >= zt - super::permute::TIE_TOLERANCE * zt.abs().max(1.0))
+                .count();
             (1.0 + ge as f64) / (1.0 + b as f64)
         })
         .collect()

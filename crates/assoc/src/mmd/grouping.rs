@@ -38,7 +38,11 @@ impl Grouping {
             PhenoValues::Categorical(v) => v,
             PhenoValues::Numeric(v) => v.into_iter().map(|x| x.map(|x| format!("{x}"))).collect(),
         };
-        Ok(Self { source: format!("{} column {column}", table.path.display()), samples: table.samples.clone(), labels })
+        Ok(Self {
+            source: format!("{} column {column}", table.path.display()),
+            samples: table.samples.clone(),
+            labels,
+        })
     }
 
     /// APOE ε4 carriers vs non-carriers from `prefix.{bed,bim,fam}`.
@@ -51,7 +55,9 @@ impl Grouping {
     pub fn apoe4(prefix: &Path) -> Result<(Self, Vec<Option<u8>>), MmdError> {
         let set = Fileset::open(prefix)?;
         let find = |(id, chrom, pos): (&str, &str, i64)| {
-            set.variants.iter().position(|v| v.id == id || (v.chrom.trim_start_matches("chr") == chrom && v.pos == pos))
+            set.variants.iter().position(|v| {
+                v.id == id || (v.chrom.trim_start_matches("chr") == chrom && v.pos == pos)
+            })
         };
         let Some(i429) = find(RS429358) else {
             return Err(MmdError::Input(format!(
@@ -85,19 +91,46 @@ impl Grouping {
         let t = match find(RS7412) {
             Some(i) => copies(i, "T")?,
             None => {
-                tracing::warn!("{}.bim has no rs7412: ε4 dose from rs429358 alone", prefix.display());
+                tracing::warn!(
+                    "{}.bim has no rs7412: ε4 dose from rs429358 alone",
+                    prefix.display()
+                );
                 vec![Some(0); set.samples.len()]
             }
         };
-        let dose: Vec<Option<u8>> = c.iter().zip(&t).map(|(c, t)| Some((*c)?.min(2 - (*t)?))).collect();
-        let labels = dose.iter().map(|d| d.map(|d| if d > 0 { CARRIER } else { NON_CARRIER }.to_owned())).collect();
-        let samples = set.samples.iter().map(|s| SampleId::with_fid(&s.fid, &s.iid)).collect();
-        Ok((Self { source: format!("{}.bed APOE ε4 status", prefix.display()), samples, labels }, dose))
+        let dose: Vec<Option<u8>> = c
+            .iter()
+            .zip(&t)
+            .map(|(c, t)| Some((*c)?.min(2 - (*t)?)))
+            .collect();
+        let labels = dose
+            .iter()
+            .map(|d| d.map(|d| if d > 0 { CARRIER } else { NON_CARRIER }.to_owned()))
+            .collect();
+        let samples = set
+            .samples
+            .iter()
+            .map(|s| SampleId::with_fid(&s.fid, &s.iid))
+            .collect();
+        Ok((
+            Self {
+                source: format!("{}.bed APOE ε4 status", prefix.display()),
+                samples,
+                labels,
+            },
+            dose,
+        ))
     }
 
     /// The distinct labels, sorted.
     pub fn levels(&self) -> Vec<String> {
-        self.labels.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect()
+        self.labels
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 
     /// The pairs to test: those asked for (each level must exist), or every pair of levels.
@@ -105,7 +138,10 @@ impl Grouping {
         let levels = self.levels();
         if requested.is_empty() {
             if levels.len() < 2 {
-                return Err(MmdError::Input(format!("{}: need at least two groups, found {levels:?}", self.source)));
+                return Err(MmdError::Input(format!(
+                    "{}: need at least two groups, found {levels:?}",
+                    self.source
+                )));
             }
             return Ok((0..levels.len())
                 .flat_map(|i| (i + 1..levels.len()).map(move |j| (i, j)))
@@ -115,11 +151,16 @@ impl Grouping {
         for (a, b) in requested {
             for g in [a, b] {
                 if !levels.contains(g) {
-                    return Err(MmdError::Input(format!("{}: no group {g:?}; the groups are {levels:?}", self.source)));
+                    return Err(MmdError::Input(format!(
+                        "{}: no group {g:?}; the groups are {levels:?}",
+                        self.source
+                    )));
                 }
             }
             if a == b {
-                return Err(MmdError::Input(format!("pair {a}:{b} compares a group with itself")));
+                return Err(MmdError::Input(format!(
+                    "pair {a}:{b} compares a group with itself"
+                )));
             }
         }
         Ok(requested.to_vec())
@@ -136,15 +177,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let prefix = dir.path().join("g");
         let fam: Vec<FamRecord> = (0..5)
-            .map(|i| FamRecord { fid: "f".into(), iid: format!("s{i}"), father: "0".into(), mother: "0".into(), sex: 0, phenotype: None })
+            .map(|i| FamRecord {
+                fid: "f".into(),
+                iid: format!("s{i}"),
+                father: "0".into(),
+                mother: "0".into(),
+                sex: 0,
+                phenotype: None,
+            })
             .collect();
         write_fam(&dir.path().join("g.fam"), &fam).unwrap();
         // rs429358 with ALT = T (so C copies = 2 − ALT count); rs7412 with ALT = T.
         write_bim(
             &dir.path().join("g.bim"),
             &[
-                BimRecord { chrom: "19".into(), id: "rs429358".into(), cm: 0.0, pos: 45_411_941, alt: "T".into(), reference: "C".into() },
-                BimRecord { chrom: "19".into(), id: "rs7412".into(), cm: 0.0, pos: 45_412_079, alt: "T".into(), reference: "C".into() },
+                BimRecord {
+                    chrom: "19".into(),
+                    id: "rs429358".into(),
+                    cm: 0.0,
+                    pos: 45_411_941,
+                    alt: "T".into(),
+                    reference: "C".into(),
+                },
+                BimRecord {
+                    chrom: "19".into(),
+                    id: "rs7412".into(),
+                    cm: 0.0,
+                    pos: 45_412_079,
+                    alt: "T".into(),
+                    reference: "C".into(),
+                },
             ],
         )
         .unwrap();
@@ -157,7 +219,10 @@ mod tests {
         assert_eq!(dose, vec![Some(0), Some(1), Some(2), Some(1), None]);
         assert_eq!(g.labels[0].as_deref(), Some(NON_CARRIER));
         assert_eq!(g.labels[2].as_deref(), Some(CARRIER));
-        assert_eq!(g.pairs(&[]).unwrap(), vec![(CARRIER.to_owned(), NON_CARRIER.to_owned())]);
+        assert_eq!(
+            g.pairs(&[]).unwrap(),
+            vec![(CARRIER.to_owned(), NON_CARRIER.to_owned())]
+        );
     }
 
     #[test]
@@ -165,10 +230,21 @@ mod tests {
         let g = Grouping {
             source: "p.tsv column DX".into(),
             samples: (0..4).map(|i| SampleId::new(format!("s{i}"))).collect(),
-            labels: vec![Some("CN".into()), Some("AD".into()), Some("MCI".into()), None],
+            labels: vec![
+                Some("CN".into()),
+                Some("AD".into()),
+                Some("MCI".into()),
+                None,
+            ],
         };
         assert_eq!(g.pairs(&[]).unwrap().len(), 3);
-        let err = g.pairs(&[("AD".into(), "XX".into())]).unwrap_err().to_string();
-        assert_eq!(err, "p.tsv column DX: no group \"XX\"; the groups are [\"AD\", \"CN\", \"MCI\"]");
+        let err = g
+            .pairs(&[("AD".into(), "XX".into())])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "p.tsv column DX: no group \"XX\"; the groups are [\"AD\", \"CN\", \"MCI\"]"
+        );
     }
 }

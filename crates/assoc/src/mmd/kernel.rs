@@ -86,7 +86,11 @@ pub fn sq_distances(g: ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
         let gi = g.row(i);
         let mut out = d2.row_mut(a);
         for (b, &j) in rows.iter().enumerate() {
-            out[b] = if a == b { 0.0 } else { (diag[a] + diag[b] - 2.0 * gi[j]).max(0.0) };
+            out[b] = if a == b {
+                0.0
+            } else {
+                (diag[a] + diag[b] - 2.0 * gi[j]).max(0.0)
+            };
         }
     }
     d2
@@ -118,7 +122,10 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// The bandwidth σ a spec gives on pooled squared distances `d2`.
-pub fn resolve_bandwidth(spec: &KernelSpec, d2: ArrayView2<'_, f64>) -> Result<Option<f64>, MmdError> {
+pub fn resolve_bandwidth(
+    spec: &KernelSpec,
+    d2: ArrayView2<'_, f64>,
+) -> Result<Option<f64>, MmdError> {
     if !spec.has_bandwidth() {
         return Ok(None);
     }
@@ -141,7 +148,11 @@ pub fn resolve_bandwidth(spec: &KernelSpec, d2: ArrayView2<'_, f64>) -> Result<O
 
 /// The kernel matrix of the subjects `rows` (given the structure's Gram matrix `g`) and the
 /// bandwidth used.
-pub fn kernel_matrix(spec: &KernelSpec, g: ArrayView2<'_, f64>, rows: &[usize]) -> Result<(Array2<f64>, Option<f64>), MmdError> {
+pub fn kernel_matrix(
+    spec: &KernelSpec,
+    g: ArrayView2<'_, f64>,
+    rows: &[usize],
+) -> Result<(Array2<f64>, Option<f64>), MmdError> {
     if spec.kind == KernelKind::Linear {
         let k = g.select(Axis(0), rows).select(Axis(1), rows);
         return Ok((k, None));
@@ -200,25 +211,47 @@ mod tests {
         let mut d: Vec<f64> = Vec::new();
         for i in 0..4 {
             for j in i + 1..4 {
-                d.push(eval(KernelKind::NegDistance, None, x.row(i).as_slice().unwrap(), x.row(j).as_slice().unwrap()).abs());
+                d.push(
+                    eval(
+                        KernelKind::NegDistance,
+                        None,
+                        x.row(i).as_slice().unwrap(),
+                        x.row(j).as_slice().unwrap(),
+                    )
+                    .abs(),
+                );
             }
         }
         let mut dd = d.clone();
         let med = median(&mut dd);
         let mut d2: Vec<f64> = d.iter().map(|v| v * v).collect();
         let med2 = median(&mut d2);
-        for (conv, sigma) in [(MedianConvention::Sigma, med), (MedianConvention::MedianSquared, (med2 / 2.0).sqrt())] {
-            let spec = KernelSpec { kind: KernelKind::Gaussian, bandwidth: Bandwidth::Median(conv) };
+        for (conv, sigma) in [
+            (MedianConvention::Sigma, med),
+            (MedianConvention::MedianSquared, (med2 / 2.0).sqrt()),
+        ] {
+            let spec = KernelSpec {
+                kind: KernelKind::Gaussian,
+                bandwidth: Bandwidth::Median(conv),
+            };
             let (k, s) = kernel_matrix(&spec, g.view(), &rows).unwrap();
             assert!((s.unwrap() - sigma).abs() < 1e-12);
             for i in 0..4 {
                 for j in 0..4 {
-                    let want = eval(KernelKind::Gaussian, s, x.row(i).as_slice().unwrap(), x.row(j).as_slice().unwrap());
+                    let want = eval(
+                        KernelKind::Gaussian,
+                        s,
+                        x.row(i).as_slice().unwrap(),
+                        x.row(j).as_slice().unwrap(),
+                    );
                     assert!((k[[i, j]] - want).abs() < 1e-12);
                 }
             }
         }
-        let spec = KernelSpec { kind: KernelKind::Laplacian, bandwidth: Bandwidth::Fixed(0.7) };
+        let spec = KernelSpec {
+            kind: KernelKind::Laplacian,
+            bandwidth: Bandwidth::Fixed(0.7),
+        };
         let (k, _) = kernel_matrix(&spec, g.view(), &[2, 0]).unwrap();
         let want = (-(1.5f64 * 1.5 + 0.5 * 0.5).sqrt() / 0.7).exp();
         assert!((k[[0, 1]] - want).abs() < 1e-12);
@@ -227,7 +260,10 @@ mod tests {
     #[test]
     fn zero_spread_is_an_error() {
         let x = array![[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]];
-        let spec = KernelSpec { kind: KernelKind::Gaussian, bandwidth: Bandwidth::Median(MedianConvention::Sigma) };
+        let spec = KernelSpec {
+            kind: KernelKind::Gaussian,
+            bandwidth: Bandwidth::Median(MedianConvention::Sigma),
+        };
         let err = kernel_matrix(&spec, gram(x.view()).view(), &[0, 1, 2]).unwrap_err();
         assert!(err.to_string().contains("no spread"), "{err}");
     }

@@ -10,7 +10,10 @@ pub fn sym_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
     let mut a = a.clone();
     let mut v = Array2::<f64>::eye(n);
     for _sweep in 0..100 {
-        let off: f64 = (0..n).flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j))).map(|(i, j)| a[[i, j]].powi(2)).sum();
+        let off: f64 = (0..n)
+            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[[i, j]].powi(2))
+            .sum();
         let scale: f64 = a.iter().map(|x| x * x).sum();
         if off <= 1e-30 * scale.max(f64::MIN_POSITIVE) {
             break;
@@ -88,7 +91,9 @@ mod tests {
         let a = array![[4.0, 1.0, 0.5], [1.0, 3.0, -0.2], [0.5, -0.2, 1.0]];
         let (vals, vecs) = sym_eigen(&a);
         assert!(vals.windows(2).all(|w| w[0] >= w[1]));
-        let rebuilt = vecs.dot(&Array2::from_diag(&Array1::from(vals))).dot(&vecs.t());
+        let rebuilt = vecs
+            .dot(&Array2::from_diag(&Array1::from(vals)))
+            .dot(&vecs.t());
         assert!((rebuilt - &a).iter().all(|d| d.abs() < 1e-12));
     }
 
@@ -96,7 +101,9 @@ mod tests {
     fn cholesky_solves_and_rejects_singular() {
         let a = array![[4.0, 2.0], [2.0, 3.0]];
         let x = cholesky_solve(&a, &array![2.0, 1.0]).unwrap();
-        assert!((a.dot(&x) - array![2.0, 1.0]).iter().all(|d| d.abs() < 1e-14));
+        assert!((a.dot(&x) - array![2.0, 1.0])
+            .iter()
+            .all(|d| d.abs() < 1e-14));
         assert!(cholesky_solve(&array![[1.0, 1.0], [1.0, 1.0]], &array![1.0, 1.0]).is_none());
     }
 }

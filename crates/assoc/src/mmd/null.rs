@@ -26,10 +26,14 @@ impl GammaNull {
         let big_n = pooled.n() as f64;
         let (n, m) = (n_a as f64, big_n - n_a as f64);
         let mean = big_n * pooled.trace / (n * m * (big_n - 1.0));
-        let sum_sq: f64 = pooled.kc.iter().map(|v| v * v).sum::<f64>() - pooled.diag.iter().map(|v| v * v).sum::<f64>();
+        let sum_sq: f64 = pooled.kc.iter().map(|v| v * v).sum::<f64>()
+            - pooled.diag.iter().map(|v| v * v).sum::<f64>();
         let e_k2 = sum_sq / (big_n * (big_n - 1.0));
         let var = 2.0 * (1.0 / (n * (n - 1.0)) + 2.0 / (n * m) + 1.0 / (m * (m - 1.0))) * e_k2;
-        Self { shape: mean * mean / var, scale: var / mean }
+        Self {
+            shape: mean * mean / var,
+            scale: var / mean,
+        }
     }
 
     /// p = P(Γ > statistic).

@@ -52,12 +52,22 @@ impl Splits {
             chosen.sort_unstable();
             members.extend_from_slice(&chosen);
         }
-        Self { n_pool, n_a, members, exhaustive: false }
+        Self {
+            n_pool,
+            n_a,
+            members,
+            exhaustive: false,
+        }
     }
 
     /// The observed split: group a is the first `n_a` subjects of the pool.
     pub fn observed(n_pool: usize, n_a: usize) -> Self {
-        Self { n_pool, n_a, members: (0..n_a as u32).collect(), exhaustive: false }
+        Self {
+            n_pool,
+            n_a,
+            members: (0..n_a as u32).collect(),
+            exhaustive: false,
+        }
     }
 
     /// Number of distinct splits, C(n_pool, n_a), saturating at `u64::MAX`.
@@ -83,7 +93,12 @@ impl Splits {
             let mut i = n_a;
             loop {
                 if i == 0 {
-                    return Self { n_pool, n_a, members, exhaustive: true };
+                    return Self {
+                        n_pool,
+                        n_a,
+                        members,
+                        exhaustive: true,
+                    };
                 }
                 i -= 1;
                 if (idx[i] as usize) < n_pool - n_a + i {
@@ -99,11 +114,7 @@ impl Splits {
 
     /// Number of splits.
     pub fn len(&self) -> usize {
-        if self.n_a == 0 {
-            0
-        } else {
-            self.members.len() / self.n_a
-        }
+        self.members.len().checked_div(self.n_a).unwrap_or(0)
     }
 
     /// True when there are no splits.
@@ -147,8 +158,13 @@ impl Splits {
 pub fn quad_forms(kc: ArrayView2<'_, f64>, s: ArrayView2<'_, f64>) -> Vec<f64> {
     let n = kc.nrows();
     let cols = s.ncols();
-    let tiles: Vec<(usize, usize)> = (0..n).step_by(TILE).map(|a| (a, (a + TILE).min(n))).collect();
-    let pairs: Vec<(usize, usize)> = (0..tiles.len()).flat_map(|i| (0..=i).map(move |j| (i, j))).collect();
+    let tiles: Vec<(usize, usize)> = (0..n)
+        .step_by(TILE)
+        .map(|a| (a, (a + TILE).min(n)))
+        .collect();
+    let pairs: Vec<(usize, usize)> = (0..tiles.len())
+        .flat_map(|i| (0..=i).map(move |j| (i, j)))
+        .collect();
     pairs
         .par_iter()
         .fold(
@@ -178,8 +194,16 @@ pub fn quad_forms(kc: ArrayView2<'_, f64>, s: ArrayView2<'_, f64>) -> Vec<f64> {
 
 /// The statistics of every split (in split order) for each estimator asked for, from one
 /// pass of matrix products over the splits.
-pub fn split_statistics(pooled: &Centred, splits: &Splits, estimators: &[Estimator]) -> Vec<Vec<f64>> {
-    assert_eq!(pooled.n(), splits.n_pool(), "splits and kernel matrix disagree on the pooled size");
+pub fn split_statistics(
+    pooled: &Centred,
+    splits: &Splits,
+    estimators: &[Estimator],
+) -> Vec<Vec<f64>> {
+    assert_eq!(
+        pooled.n(),
+        splits.n_pool(),
+        "splits and kernel matrix disagree on the pooled size"
+    );
     let mut out = vec![Vec::with_capacity(splits.len()); estimators.len()];
     let mut start = 0;
     while start < splits.len() {
@@ -187,7 +211,11 @@ pub fn split_statistics(pooled: &Centred, splits: &Splits, estimators: &[Estimat
         let s = splits.indicators(start, end);
         let q = quad_forms(pooled.kc.view(), s.view());
         for (c, b) in (start..end).enumerate() {
-            let d_a: f64 = splits.members(b).iter().map(|&i| pooled.diag[i as usize]).sum();
+            let d_a: f64 = splits
+                .members(b)
+                .iter()
+                .map(|&i| pooled.diag[i as usize])
+                .sum();
             for (e, est) in estimators.iter().enumerate() {
                 out[e].push(est.from_sums(pooled, splits.n_a(), q[c], d_a));
             }
@@ -222,12 +250,23 @@ pub fn tie_scale(observed: f64, null: &[f64]) -> f64 {
 /// p-value and z-score of `observed` against `null` (the permuted statistics).
 pub fn summarise(observed: f64, null: &[f64], exhaustive: bool) -> PermutationResult {
     let scale = tie_scale(observed, null);
-    let ge = null.iter().filter(|&&v| at_least(v, observed, scale)).count() as f64;
+    let ge = null
+        .iter()
+        .filter(|&&v| at_least(v, observed, scale))
+        .count() as f64;
     let b = null.len() as f64;
-    let p_value = if exhaustive { ge / b } else { (1.0 + ge) / (1.0 + b) };
+    let p_value = if exhaustive {
+        ge / b
+    } else {
+        (1.0 + ge) / (1.0 + b)
+    };
     let mean = null.iter().sum::<f64>() / b;
     let sd = (null.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (b - 1.0)).sqrt();
-    PermutationResult { statistic: observed, p_value, z_score: (observed - mean) / sd }
+    PermutationResult {
+        statistic: observed,
+        p_value,
+        z_score: (observed - mean) / sd,
+    }
 }
 
 #[cfg(test)]
@@ -264,16 +303,23 @@ mod tests {
         let n = TILE + 57;
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let x = Array2::from_shape_fn((n, 3), |_| rng.random::<f64>());
-        let spec = KernelSpec { kind: KernelKind::Gaussian, bandwidth: Bandwidth::Fixed(0.5) };
-        let (k, _) = kernel_matrix(&spec, gram(x.view()).view(), &(0..n).collect::<Vec<_>>()).unwrap();
+        let spec = KernelSpec {
+            kind: KernelKind::Gaussian,
+            bandwidth: Bandwidth::Fixed(0.5),
+        };
+        let (k, _) =
+            kernel_matrix(&spec, gram(x.view()).view(), &(0..n).collect::<Vec<_>>()).unwrap();
         let pooled = Centred::new(k);
         let splits = Splits::random(n, 200, 5, 1, 0);
         let stats = split_statistics(&pooled, &splits, &[Estimator::Biased, Estimator::Unbiased]);
-        for b in 0..5 {
-            let m: Vec<usize> = splits.members(b).iter().map(|&i| i as usize).collect();
-            for (e, est) in [Estimator::Biased, Estimator::Unbiased].iter().enumerate() {
+        for (est, values) in [Estimator::Biased, Estimator::Unbiased].iter().zip(&stats) {
+            for (b, value) in values.iter().enumerate() {
+                let m: Vec<usize> = splits.members(b).iter().map(|&i| i as usize).collect();
                 let direct = pooled.statistic(*est, &m);
-                assert!((stats[e][b] - direct).abs() < 1e-12 * (1.0 + direct.abs()), "{} vs {direct}", stats[e][b]);
+                assert!(
+                    (value - direct).abs() < 1e-12 * (1.0 + direct.abs()),
+                    "{value} vs {direct}"
+                );
             }
         }
     }

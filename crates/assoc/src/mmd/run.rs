@@ -42,8 +42,14 @@ pub enum TestKind {
 
 impl TestKind {
     /// Every kind, in table order.
-    pub const ALL: [TestKind; 6] =
-        [TestKind::Unbiased, TestKind::Biased, TestKind::Linear, TestKind::Dfda, TestKind::Hotelling, TestKind::Energy];
+    pub const ALL: [TestKind; 6] = [
+        TestKind::Unbiased,
+        TestKind::Biased,
+        TestKind::Linear,
+        TestKind::Dfda,
+        TestKind::Hotelling,
+        TestKind::Energy,
+    ];
 
     /// The MmdTable `estimator` value.
     pub fn name(self) -> &'static str {
@@ -111,26 +117,41 @@ pub fn run_family(
     let d = features.feature_names.len();
     // The grouped subjects: labelled with a group of some pair and with finite features for
     // every structure, in the feature table's order.
-    let wanted: std::collections::HashSet<&str> = pairs.iter().flat_map(|(a, b)| [a.as_str(), b.as_str()]).collect();
+    let wanted: std::collections::HashSet<&str> = pairs
+        .iter()
+        .flat_map(|(a, b)| [a.as_str(), b.as_str()])
+        .collect();
     let label: HashMap<&str, &str> = grouping
         .samples
         .iter()
         .zip(&grouping.labels)
-        .filter_map(|(s, l)| l.as_deref().filter(|l| wanted.contains(l)).map(|l| (s.iid.as_str(), l)))
+        .filter_map(|(s, l)| {
+            l.as_deref()
+                .filter(|l| wanted.contains(l))
+                .map(|l| (s.iid.as_str(), l))
+        })
         .collect();
     let mut matrices = Vec::with_capacity(structures.len());
     for st in &structures {
         let (samples, values) = features.structure_matrix(st);
-        let index: HashMap<String, usize> = samples.iter().enumerate().map(|(i, s)| (s.iid.clone(), i)).collect();
+        let index: HashMap<String, usize> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.iid.clone(), i))
+            .collect();
         matrices.push((index, values));
     }
     let mut subjects: Vec<(String, &str)> = Vec::new();
     let (first_samples, _) = features.structure_matrix(&structures[0]);
     let mut dropped = 0usize;
     for s in &first_samples {
-        let Some(&l) = label.get(s.iid.as_str()) else { continue };
+        let Some(&l) = label.get(s.iid.as_str()) else {
+            continue;
+        };
         let complete = matrices.iter().all(|(index, values)| {
-            index.get(&s.iid).is_some_and(|&r| values[r * d..(r + 1) * d].iter().all(|v| v.is_finite()))
+            index
+                .get(&s.iid)
+                .is_some_and(|&r| values[r * d..(r + 1) * d].iter().all(|v| v.is_finite()))
         });
         if complete {
             subjects.push((s.iid.clone(), l));
@@ -139,7 +160,9 @@ pub fn run_family(
         }
     }
     if dropped > 0 {
-        tracing::warn!("{dropped} grouped subjects lack a structure or have non-finite features: left out");
+        tracing::warn!(
+            "{dropped} grouped subjects lack a structure or have non-finite features: left out"
+        );
     }
     let pairs: Vec<Pair> = pairs
         .iter()
@@ -170,7 +193,9 @@ pub fn run_family(
     let has = |k: TestKind| config.tests.contains(&k);
     for (si, st) in structures.iter().enumerate() {
         let (index, values) = &matrices[si];
-        let x = Array2::from_shape_fn((subjects.len(), d), |(i, j)| values[index[&subjects[i].0] * d + j]);
+        let x = Array2::from_shape_fn((subjects.len(), d), |(i, j)| {
+            values[index[&subjects[i].0] * d + j]
+        });
         let g = gram(x.view());
         for (pi, pair) in pairs.iter().enumerate() {
             let base = MmdRecord {
@@ -183,13 +208,23 @@ pub fn run_family(
             };
             if has(TestKind::Unbiased) || has(TestKind::Biased) || has(TestKind::Linear) {
                 let (k, sigma) = kernel_matrix(&config.kernel, g.view(), &pair.rows)?;
-                let kernel_rec = MmdRecord { kernel: config.kernel.kind.name().into(), bandwidth: sigma, ..base.clone() };
+                let kernel_rec = MmdRecord {
+                    kernel: config.kernel.kind.name().into(),
+                    bandwidth: sigma,
+                    ..base.clone()
+                };
                 let pooled = Centred::new(k);
-                for (kind, est) in [(TestKind::Unbiased, Estimator::Unbiased), (TestKind::Biased, Estimator::Biased)] {
+                for (kind, est) in [
+                    (TestKind::Unbiased, Estimator::Unbiased),
+                    (TestKind::Biased, Estimator::Biased),
+                ] {
                     if !has(kind) {
                         continue;
                     }
-                    let mut rec = MmdRecord { estimator: kind.name().into(), ..kernel_rec.clone() };
+                    let mut rec = MmdRecord {
+                        estimator: kind.name().into(),
+                        ..kernel_rec.clone()
+                    };
                     let obs = split_statistics(&pooled, &pair.observed, &[est])[0][0];
                     let null = split_statistics(&pooled, &pair.splits, &[est]).remove(0);
                     let r = summarise(obs, &null, pair.splits.is_exhaustive());
@@ -199,7 +234,10 @@ pub fn run_family(
                     rec.null_method = "permutation".into();
                     rec.permutations = Some(pair.splits.len() as i64);
                     rec.seed = (!pair.splits.is_exhaustive()).then_some(config.seed as i64);
-                    nulls.entry((pi, kind)).or_default().push((records.len(), obs, null));
+                    nulls
+                        .entry((pi, kind))
+                        .or_default()
+                        .push((records.len(), obs, null));
                     records.push(rec);
                     if kind == TestKind::Biased && config.gamma {
                         let gamma = GammaNull::fit(&pooled, pair.n_a);
@@ -219,12 +257,18 @@ pub fn run_family(
                     let mut b: Vec<usize> = pair.rows[pair.n_a..].to_vec();
                     a.shuffle(&mut rng);
                     b.shuffle(&mut rng);
-                    let rows_of = |v: &[usize]| -> Vec<Vec<f64>> { v.iter().map(|&i| x.row(i).to_vec()).collect() };
+                    let rows_of = |v: &[usize]| -> Vec<Vec<f64>> {
+                        v.iter().map(|&i| x.row(i).to_vec()).collect()
+                    };
                     let (ra, rb) = (rows_of(&a), rows_of(&b));
                     let va: Vec<&[f64]> = ra.iter().map(Vec::as_slice).collect();
                     let vb: Vec<&[f64]> = rb.iter().map(Vec::as_slice).collect();
                     if va.len().min(vb.len()) < 4 {
-                        tracing::warn!("{st} {}:{}: too few subjects for the linear-time statistic", pair.a, pair.b);
+                        tracing::warn!(
+                            "{st} {}:{}: too few subjects for the linear-time statistic",
+                            pair.a,
+                            pair.b
+                        );
                     } else {
                         let lt = linear_time(config.kernel.kind, sigma, &va, &vb);
                         records.push(MmdRecord {
@@ -240,13 +284,19 @@ pub fn run_family(
                 }
             }
             if has(TestKind::Energy) {
-                let spec = KernelSpec { kind: KernelKind::NegDistance, ..config.kernel };
+                let spec = KernelSpec {
+                    kind: KernelKind::NegDistance,
+                    ..config.kernel
+                };
                 let (k, _) = kernel_matrix(&spec, g.view(), &pair.rows)?;
                 let pooled = Centred::new(k);
                 let obs = split_statistics(&pooled, &pair.observed, &[Estimator::Biased])[0][0];
                 let null = split_statistics(&pooled, &pair.splits, &[Estimator::Biased]).remove(0);
                 let r = summarise(obs, &null, pair.splits.is_exhaustive());
-                nulls.entry((pi, TestKind::Energy)).or_default().push((records.len(), obs, null));
+                nulls
+                    .entry((pi, TestKind::Energy))
+                    .or_default()
+                    .push((records.len(), obs, null));
                 records.push(MmdRecord {
                     estimator: TestKind::Energy.name().into(),
                     kernel: "none".into(),
@@ -266,7 +316,11 @@ pub fn run_family(
                     if !has(kind) {
                         continue;
                     }
-                    let t = if kind == TestKind::Dfda { dfda(xa.view(), xb.view()) } else { hotelling(xa.view(), xb.view()) };
+                    let t = if kind == TestKind::Dfda {
+                        dfda(xa.view(), xb.view())
+                    } else {
+                        hotelling(xa.view(), xb.view())
+                    };
                     match t {
                         Ok(t) => records.push(MmdRecord {
                             estimator: kind.name().into(),
@@ -276,7 +330,12 @@ pub fn run_family(
                             null_method: null_method.into(),
                             ..base.clone()
                         }),
-                        Err(e) => tracing::warn!("{st} {}:{}: {} not computed: {e}", pair.a, pair.b, kind.name()),
+                        Err(e) => tracing::warn!(
+                            "{st} {}:{}: {} not computed: {e}",
+                            pair.a,
+                            pair.b,
+                            kind.name()
+                        ),
                     }
                 }
             }
@@ -298,7 +357,10 @@ pub fn run_family(
     // q-values within each kind of test (estimator × null).
     let mut families: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, r) in records.iter().enumerate() {
-        families.entry((r.estimator.clone(), r.null_method.clone())).or_default().push(i);
+        families
+            .entry((r.estimator.clone(), r.null_method.clone()))
+            .or_default()
+            .push(i);
     }
     for rows in families.values() {
         let p: Vec<f64> = rows.iter().map(|&i| records[i].p_value).collect();
