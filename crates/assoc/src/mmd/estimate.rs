@@ -13,6 +13,7 @@
 //! The linear-time statistic works on the features directly.
 
 use ndarray::Array2;
+use rayon::prelude::*;
 
 use super::kernel::{eval, KernelKind};
 
@@ -66,14 +67,14 @@ impl Centred {
     /// Centres `k` (symmetric, N × N) in place.
     pub fn new(mut k: Array2<f64>) -> Self {
         let n = k.nrows();
-        let means: Vec<f64> = k.rows().into_iter().map(|r| r.sum() / n as f64).collect();
+        let data = k.as_slice_mut().expect("a fresh kernel matrix is contiguous");
+        let means: Vec<f64> = data.par_chunks(n).map(|r| r.iter().sum::<f64>() / n as f64).collect();
         let grand = means.iter().sum::<f64>() / n as f64;
-        for (i, mut row) in k.rows_mut().into_iter().enumerate() {
-            let mi = means[i];
+        data.par_chunks_mut(n).zip(&means).for_each(|(row, mi)| {
             for (v, mj) in row.iter_mut().zip(&means) {
                 *v += grand - mi - mj;
             }
-        }
+        });
         let diag: Vec<f64> = (0..n).map(|i| k[[i, i]]).collect();
         let trace = diag.iter().sum();
         Self { kc: k, diag, trace }

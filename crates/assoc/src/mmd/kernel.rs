@@ -4,7 +4,8 @@
 //! elementwise functions of it, so a kernel for any subset of subjects is a cheap pass over
 //! a sub-block of `G` rather than a second pass over the features.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 
 use super::MmdError;
 
@@ -122,19 +123,29 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// The bandwidth σ a spec gives on pooled squared distances `d2`.
-pub fn resolve_bandwidth(
+pub fn resolve_bandwidth(spec: &KernelSpec, d2: ArrayView2<'_, f64>) -> Result<Option<f64>, MmdError> {
+    let n = d2.nrows();
+    bandwidth_from(spec, n, |a, b| d2[[a, b]])
+}
+
+/// The bandwidth σ of `spec` given the squared distance of any two of `n` subjects.
+fn bandwidth_from(
     spec: &KernelSpec,
-    d2: ArrayView2<'_, f64>,
+    n: usize,
+    d2_at: impl Fn(usize, usize) -> f64 + Sync,
 ) -> Result<Option<f64>, MmdError> {
     if !spec.has_bandwidth() {
         return Ok(None);
     }
+    let upper = |f: fn(f64) -> f64| -> Vec<f64> {
+        (0..n).into_par_iter().flat_map_iter(|a| (a + 1..n).map(move |b| (a, b))).map(|(a, b)| f(d2_at(a, b))).collect()
+    };
     let sigma = match (spec.bandwidth, spec.kind) {
         (Bandwidth::Fixed(s), _) => s,
         (Bandwidth::Median(MedianConvention::MedianSquared), KernelKind::Gaussian) => {
-            (median_off_diagonal(d2) / 2.0).sqrt()
+            (median(&mut upper(|v| v)) / 2.0).sqrt()
         }
-        (Bandwidth::Median(_), _) => median_off_diagonal(d2.mapv(f64::sqrt).view()),
+        (Bandwidth::Median(_), _) => median(&mut upper(f64::sqrt)),
     };
     if sigma.is_finite() && sigma > 0.0 {
         Ok(Some(sigma))
@@ -147,32 +158,44 @@ pub fn resolve_bandwidth(
 }
 
 /// The kernel matrix of the subjects `rows` (given the structure's Gram matrix `g`) and the
-/// bandwidth used.
+/// bandwidth used. Rows are filled in parallel straight from `g`, without an intermediate
+/// distance matrix.
 pub fn kernel_matrix(
     spec: &KernelSpec,
     g: ArrayView2<'_, f64>,
     rows: &[usize],
 ) -> Result<(Array2<f64>, Option<f64>), MmdError> {
-    if spec.kind == KernelKind::Linear {
-        let k = g.select(Axis(0), rows).select(Axis(1), rows);
-        return Ok((k, None));
-    }
-    let mut d2 = sq_distances(g, rows);
-    let sigma = resolve_bandwidth(spec, d2.view())?;
-    match spec.kind {
+    let n = rows.len();
+    let diag: Vec<f64> = rows.iter().map(|&i| g[[i, i]]).collect();
+    let d2_at = |a: usize, b: usize| {
+        if a == b {
+            0.0
+        } else {
+            (diag[a] + diag[b] - 2.0 * g[[rows[a], rows[b]]]).max(0.0)
+        }
+    };
+    let sigma = bandwidth_from(spec, n, d2_at)?;
+    let value: Box<dyn Fn(usize, usize) -> f64 + Sync> = match spec.kind {
+        KernelKind::Linear => Box::new(|a, b| g[[rows[a], rows[b]]]),
         KernelKind::Gaussian => {
             let s = sigma.expect("gaussian has a bandwidth");
             let f = -1.0 / (2.0 * s * s);
-            d2.mapv_inplace(|v| (v * f).exp());
+            Box::new(move |a, b| (d2_at(a, b) * f).exp())
         }
         KernelKind::Laplacian => {
             let f = -1.0 / sigma.expect("laplacian has a bandwidth");
-            d2.mapv_inplace(|v| (v.sqrt() * f).exp());
+            Box::new(move |a, b| (d2_at(a, b).sqrt() * f).exp())
         }
-        KernelKind::NegDistance => d2.mapv_inplace(|v| -v.sqrt()),
-        KernelKind::Linear => unreachable!(),
-    }
-    Ok((d2, sigma))
+        KernelKind::NegDistance => Box::new(move |a, b| -d2_at(a, b).sqrt()),
+    };
+    let mut k = Array2::zeros((n, n));
+    let data = k.as_slice_mut().expect("a fresh matrix is contiguous");
+    data.par_chunks_mut(n.max(1)).enumerate().for_each(|(a, row)| {
+        for (b, v) in row.iter_mut().enumerate() {
+            *v = value(a, b);
+        }
+    });
+    Ok((k, sigma))
 }
 
 /// A single kernel evaluation on two feature vectors (the linear-time statistic needs no
