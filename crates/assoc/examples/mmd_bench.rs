@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use biomarker_assoc::mmd::estimate::{Centred, Estimator};
 use biomarker_assoc::mmd::kernel::{gram, kernel_matrix};
-use biomarker_assoc::mmd::permute::{split_statistics, summarise, Splits};
+use biomarker_assoc::mmd::permute::{permutation_tests, Splits};
 use biomarker_assoc::mmd::{Bandwidth, KernelKind, KernelSpec, MedianConvention};
 use biomarker_tables::{FeatureTable, PhenoColumn, PhenoTable, PhenoValues, SampleId, TableKind};
 use ndarray::Array2;
@@ -27,8 +27,13 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
 
 fn single(n: usize, d: usize, b: usize, repeats: usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let x = Array2::from_shape_fn((2 * n, d), |(i, j)| normal(&mut rng) + if i >= n && j == 0 { 0.1 } else { 0.0 });
-    let spec = KernelSpec { kind: KernelKind::Gaussian, bandwidth: Bandwidth::Median(MedianConvention::Sigma) };
+    let x = Array2::from_shape_fn((2 * n, d), |(i, j)| {
+        normal(&mut rng) + if i >= n && j == 0 { 0.1 } else { 0.0 }
+    });
+    let spec = KernelSpec {
+        kind: KernelKind::Gaussian,
+        bandwidth: Bandwidth::Median(MedianConvention::Sigma),
+    };
     let rows: Vec<usize> = (0..2 * n).collect();
     let mut times = Vec::new();
     for _ in 0..repeats {
@@ -38,12 +43,14 @@ fn single(n: usize, d: usize, b: usize, repeats: usize) {
         let (k, _) = kernel_matrix(&spec, g.view(), &rows).expect("kernel");
         let t_k = t0.elapsed().as_secs_f64();
         let pooled = Centred::new(k);
-        eprintln!("gram {t_gram:.3} s, kernel {:.3} s, centring {:.3} s", t_k - t_gram, t0.elapsed().as_secs_f64() - t_k);
+        eprintln!(
+            "gram {t_gram:.3} s, kernel {:.3} s, centring {:.3} s",
+            t_k - t_gram,
+            t0.elapsed().as_secs_f64() - t_k
+        );
         let t_kernel = t0.elapsed().as_secs_f64();
-        let obs = split_statistics(&pooled, &Splits::observed(2 * n, n), &[Estimator::Unbiased])[0][0];
         let splits = Splits::random(2 * n, n, b, 7, 0);
-        let null = split_statistics(&pooled, &splits, &[Estimator::Unbiased]).remove(0);
-        let r = summarise(obs, &null, false);
+        let (r, _) = permutation_tests(&pooled, &splits, &[Estimator::Unbiased]).remove(0);
         times.push(t0.elapsed().as_secs_f64());
         eprintln!(
             "rust: MMD²_u = {:.6e}, p = {:.4} (kernel {t_kernel:.3} s, permutations {:.3} s)",
@@ -52,7 +59,14 @@ fn single(n: usize, d: usize, b: usize, repeats: usize) {
             t0.elapsed().as_secs_f64() - t_kernel
         );
     }
-    println!("{}", times.iter().map(|t| format!("{t:.4}")).collect::<Vec<_>>().join(" "));
+    println!(
+        "{}",
+        times
+            .iter()
+            .map(|t| format!("{t:.4}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 }
 
 fn features(out: &Path, subjects: usize, structures: usize, d: usize) {
@@ -64,22 +78,36 @@ fn features(out: &Path, subjects: usize, structures: usize, d: usize) {
     for s in 0..structures {
         for (i, g) in dx.iter().enumerate() {
             for (j, v) in row.iter_mut().enumerate() {
-                *v = normal(&mut rng) + if s == 0 && *g == "AD" && j < 4 { 0.2 } else { 0.0 };
+                *v = normal(&mut rng)
+                    + if s == 0 && *g == "AD" && j < 4 {
+                        0.2
+                    } else {
+                        0.0
+                    };
             }
-            ft.push(SampleId::new(format!("s{i}")), format!("structure_{s}"), &row);
+            ft.push(
+                SampleId::new(format!("s{i}")),
+                format!("structure_{s}"),
+                &row,
+            );
         }
     }
     std::fs::create_dir_all(out).expect("output folder");
-    ft.write(&out.join("features.parquet")).expect("write features");
+    ft.write(&out.join("features.parquet"))
+        .expect("write features");
     let pheno = PhenoTable {
         path: out.join("pheno.txt"),
-        samples: (0..subjects).map(|i| SampleId::new(format!("s{i}"))).collect(),
+        samples: (0..subjects)
+            .map(|i| SampleId::new(format!("s{i}")))
+            .collect(),
         columns: vec![PhenoColumn {
             name: "DX".into(),
             values: PhenoValues::Categorical(dx.iter().map(|g| Some((*g).to_owned())).collect()),
         }],
     };
-    pheno.write(&out.join("pheno.txt")).expect("write phenotypes");
+    pheno
+        .write(&out.join("pheno.txt"))
+        .expect("write phenotypes");
 }
 
 fn main() {

@@ -57,6 +57,8 @@ impl Estimator {
 pub struct Centred {
     /// `H·K·H`.
     pub kc: Array2<f64>,
+    /// `H·K·H` rounded to f32, for the permutation products (see [`super::permute`]).
+    pub kc32: Array2<f32>,
     /// Its diagonal.
     pub diag: Vec<f64>,
     /// Its trace.
@@ -67,17 +69,37 @@ impl Centred {
     /// Centres `k` (symmetric, N × N) in place.
     pub fn new(mut k: Array2<f64>) -> Self {
         let n = k.nrows();
-        let data = k.as_slice_mut().expect("a fresh kernel matrix is contiguous");
-        let means: Vec<f64> = data.par_chunks(n).map(|r| r.iter().sum::<f64>() / n as f64).collect();
+        let chunk = n.max(1);
+        let mut kc32 = Array2::<f32>::zeros((n, n));
+        let data = k
+            .as_slice_mut()
+            .expect("a fresh kernel matrix is contiguous");
+        let means: Vec<f64> = data
+            .par_chunks(chunk)
+            .map(|r| r.iter().sum::<f64>() / n as f64)
+            .collect();
         let grand = means.iter().sum::<f64>() / n as f64;
-        data.par_chunks_mut(n).zip(&means).for_each(|(row, mi)| {
-            for (v, mj) in row.iter_mut().zip(&means) {
-                *v += grand - mi - mj;
-            }
-        });
+        data.par_chunks_mut(chunk)
+            .zip(
+                kc32.as_slice_mut()
+                    .expect("contiguous")
+                    .par_chunks_mut(chunk),
+            )
+            .zip(&means)
+            .for_each(|((row, row32), mi)| {
+                for ((v, v32), mj) in row.iter_mut().zip(row32.iter_mut()).zip(&means) {
+                    *v += grand - mi - mj;
+                    *v32 = *v as f32;
+                }
+            });
         let diag: Vec<f64> = (0..n).map(|i| k[[i, i]]).collect();
         let trace = diag.iter().sum();
-        Self { kc: k, diag, trace }
+        Self {
+            kc: k,
+            kc32,
+            diag,
+            trace,
+        }
     }
 
     /// Pooled sample size N.

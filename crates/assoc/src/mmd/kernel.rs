@@ -72,80 +72,67 @@ impl KernelSpec {
     }
 }
 
-/// The Gram matrix `X·Xᵀ` of row-major `n × d` features.
+/// The Gram matrix `X·Xᵀ` of row-major `n × d` features, in parallel blocks of rows.
 pub fn gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
-    x.dot(&x.t())
-}
-
-/// Squared distances of the subjects `rows` from their Gram matrix:
-/// `‖xᵢ − xⱼ‖² = Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ`, clamped at 0 against rounding, exactly 0 on the diagonal.
-pub fn sq_distances(g: ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
-    let n = rows.len();
-    let diag: Vec<f64> = rows.iter().map(|&i| g[[i, i]]).collect();
-    let mut d2 = Array2::zeros((n, n));
-    for (a, &i) in rows.iter().enumerate() {
-        let gi = g.row(i);
-        let mut out = d2.row_mut(a);
-        for (b, &j) in rows.iter().enumerate() {
-            out[b] = if a == b {
-                0.0
-            } else {
-                (diag[a] + diag[b] - 2.0 * gi[j]).max(0.0)
-            };
-        }
-    }
-    d2
+    const BLOCK: usize = 256;
+    let n = x.nrows();
+    let mut g = Array2::zeros((n, n));
+    let xt = x.t();
+    g.as_slice_mut()
+        .expect("a fresh matrix is contiguous")
+        .par_chunks_mut(BLOCK * n.max(1))
+        .enumerate()
+        .for_each(|(i, out)| {
+            let r0 = i * BLOCK;
+            let r1 = (r0 + BLOCK).min(n);
+            let block = x.slice(ndarray::s![r0..r1, ..]).dot(&xt);
+            out.copy_from_slice(block.as_slice().expect("a fresh product is contiguous"));
+        });
+    g
 }
 
 /// Median of the strictly upper-triangular entries of a symmetric matrix.
 pub fn median_off_diagonal(m: ArrayView2<'_, f64>) -> f64 {
-    let n = m.nrows();
-    let mut v: Vec<f64> = Vec::with_capacity(n * n.saturating_sub(1) / 2);
-    for i in 0..n {
-        v.extend(m.row(i).iter().skip(i + 1).copied());
-    }
-    median(&mut v)
+    median(&mut upper_triangle(m))
 }
 
 fn median(v: &mut [f64]) -> f64 {
+    median_by(v, |x| x)
+}
+
+/// The median of `f(v)` for a non-decreasing `f`, computed on `v`.
+fn median_by(v: &mut [f64], f: impl Fn(f64) -> f64) -> f64 {
     let n = v.len();
     if n == 0 {
         return f64::NAN;
     }
     let (_, hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
-    let hi = *hi;
+    let hi = f(*hi);
     if n % 2 == 1 {
         hi
     } else {
         let lo = v[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        0.5 * (lo + hi)
+        0.5 * (f(lo) + hi)
     }
 }
 
-/// The bandwidth σ a spec gives on pooled squared distances `d2`.
-pub fn resolve_bandwidth(spec: &KernelSpec, d2: ArrayView2<'_, f64>) -> Result<Option<f64>, MmdError> {
-    let n = d2.nrows();
-    bandwidth_from(spec, n, |a, b| d2[[a, b]])
-}
-
-/// The bandwidth σ of `spec` given the squared distance of any two of `n` subjects.
-fn bandwidth_from(
+/// The bandwidth σ a spec gives on pooled squared distances `d2` (a symmetric matrix).
+pub fn resolve_bandwidth(
     spec: &KernelSpec,
-    n: usize,
-    d2_at: impl Fn(usize, usize) -> f64 + Sync,
+    d2: ArrayView2<'_, f64>,
 ) -> Result<Option<f64>, MmdError> {
     if !spec.has_bandwidth() {
         return Ok(None);
     }
-    let upper = |f: fn(f64) -> f64| -> Vec<f64> {
-        (0..n).into_par_iter().flat_map_iter(|a| (a + 1..n).map(move |b| (a, b))).map(|(a, b)| f(d2_at(a, b))).collect()
-    };
     let sigma = match (spec.bandwidth, spec.kind) {
         (Bandwidth::Fixed(s), _) => s,
         (Bandwidth::Median(MedianConvention::MedianSquared), KernelKind::Gaussian) => {
-            (median(&mut upper(|v| v)) / 2.0).sqrt()
+            (median_off_diagonal(d2) / 2.0).sqrt()
         }
-        (Bandwidth::Median(_), _) => median(&mut upper(f64::sqrt)),
+        // Order statistics commute with the monotone square root, so the median distance
+        // is taken from the squared ones: the root of the middle one, or the mean of the
+        // roots of the two middle ones.
+        (Bandwidth::Median(_), _) => median_by(&mut upper_triangle(d2), f64::sqrt),
     };
     if sigma.is_finite() && sigma > 0.0 {
         Ok(Some(sigma))
@@ -157,45 +144,78 @@ fn bandwidth_from(
     }
 }
 
+fn upper_triangle(m: ArrayView2<'_, f64>) -> Vec<f64> {
+    let n = m.nrows();
+    (0..n)
+        .into_par_iter()
+        .flat_map_iter(|a| {
+            m.row(a)
+                .into_iter()
+                .skip(a + 1)
+                .copied()
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The kernel matrix of the subjects `rows` (given the structure's Gram matrix `g`) and the
-/// bandwidth used. Rows are filled in parallel straight from `g`, without an intermediate
-/// distance matrix.
+/// bandwidth used. Squared distances are written in place, in parallel rows, the bandwidth
+/// is read off them, and a second parallel pass turns them into kernel values.
 pub fn kernel_matrix(
     spec: &KernelSpec,
     g: ArrayView2<'_, f64>,
     rows: &[usize],
 ) -> Result<(Array2<f64>, Option<f64>), MmdError> {
     let n = rows.len();
+    if spec.kind == KernelKind::Linear {
+        let mut k = Array2::zeros((n, n));
+        fill_rows(&mut k, |a, out| {
+            let ga = g.row(rows[a]);
+            out.iter_mut().zip(rows).for_each(|(v, &rb)| *v = ga[rb]);
+        });
+        return Ok((k, None));
+    }
     let diag: Vec<f64> = rows.iter().map(|&i| g[[i, i]]).collect();
-    let d2_at = |a: usize, b: usize| {
-        if a == b {
-            0.0
-        } else {
-            (diag[a] + diag[b] - 2.0 * g[[rows[a], rows[b]]]).max(0.0)
+    let mut k = Array2::zeros((n, n));
+    fill_rows(&mut k, |a, out| {
+        let ga = g.row(rows[a]);
+        let da = diag[a];
+        for ((v, &rb), db) in out.iter_mut().zip(rows).zip(&diag) {
+            *v = (da + db - 2.0 * ga[rb]).max(0.0);
         }
-    };
-    let sigma = bandwidth_from(spec, n, d2_at)?;
-    let value: Box<dyn Fn(usize, usize) -> f64 + Sync> = match spec.kind {
-        KernelKind::Linear => Box::new(|a, b| g[[rows[a], rows[b]]]),
+        out[a] = 0.0;
+    });
+    let sigma = resolve_bandwidth(spec, k.view())?;
+    let data = k.as_slice_mut().expect("a fresh matrix is contiguous");
+    let chunk = n.max(1);
+    match spec.kind {
         KernelKind::Gaussian => {
             let s = sigma.expect("gaussian has a bandwidth");
             let f = -1.0 / (2.0 * s * s);
-            Box::new(move |a, b| (d2_at(a, b) * f).exp())
+            data.par_chunks_mut(chunk)
+                .for_each(|r| r.iter_mut().for_each(|v| *v = (*v * f).exp()));
         }
         KernelKind::Laplacian => {
             let f = -1.0 / sigma.expect("laplacian has a bandwidth");
-            Box::new(move |a, b| (d2_at(a, b).sqrt() * f).exp())
+            data.par_chunks_mut(chunk)
+                .for_each(|r| r.iter_mut().for_each(|v| *v = (v.sqrt() * f).exp()));
         }
-        KernelKind::NegDistance => Box::new(move |a, b| -d2_at(a, b).sqrt()),
-    };
-    let mut k = Array2::zeros((n, n));
-    let data = k.as_slice_mut().expect("a fresh matrix is contiguous");
-    data.par_chunks_mut(n.max(1)).enumerate().for_each(|(a, row)| {
-        for (b, v) in row.iter_mut().enumerate() {
-            *v = value(a, b);
-        }
-    });
+        KernelKind::NegDistance => data
+            .par_chunks_mut(chunk)
+            .for_each(|r| r.iter_mut().for_each(|v| *v = -v.sqrt())),
+        KernelKind::Linear => unreachable!("handled above"),
+    }
     Ok((k, sigma))
+}
+
+/// Fills the rows of a square contiguous matrix in parallel.
+fn fill_rows(k: &mut Array2<f64>, f: impl Fn(usize, &mut [f64]) + Sync) {
+    let n = k.ncols().max(1);
+    k.as_slice_mut()
+        .expect("a fresh matrix is contiguous")
+        .par_chunks_mut(n)
+        .enumerate()
+        .for_each(|(a, r)| f(a, r));
 }
 
 /// A single kernel evaluation on two feature vectors (the linear-time statistic needs no

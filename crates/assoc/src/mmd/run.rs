@@ -20,7 +20,7 @@ use super::family::{benjamini_hochberg, max_statistic, standardise};
 use super::grouping::Grouping;
 use super::kernel::{gram, kernel_matrix, KernelKind, KernelSpec};
 use super::null::{linear_time_p, GammaNull};
-use super::permute::{split_statistics, summarise, Splits};
+use super::permute::{permutation_tests, Splits};
 use super::MmdError;
 
 /// One kind of test in the family.
@@ -92,7 +92,6 @@ struct Pair {
     rows: Vec<usize>,
     n_a: usize,
     splits: Splits,
-    observed: Splits,
 }
 
 /// Per (pair, test kind): the observed statistic and null of every structure, for the max
@@ -183,7 +182,7 @@ pub fn run_family(
             } else {
                 Splits::random(n, n_a, config.permutations, config.seed, p as u64)
             };
-            Ok(Pair { a: a.clone(), b: b.clone(), rows, n_a, splits, observed: Splits::observed(n, n_a) })
+            Ok(Pair { a: a.clone(), b: b.clone(), rows, n_a, splits })
         })
         .collect::<Result<_, _>>()?;
 
@@ -225,9 +224,8 @@ pub fn run_family(
                         estimator: kind.name().into(),
                         ..kernel_rec.clone()
                     };
-                    let obs = split_statistics(&pooled, &pair.observed, &[est])[0][0];
-                    let null = split_statistics(&pooled, &pair.splits, &[est]).remove(0);
-                    let r = summarise(obs, &null, pair.splits.is_exhaustive());
+                    let (r, null) = permutation_tests(&pooled, &pair.splits, &[est]).remove(0);
+                    let obs = r.statistic;
                     rec.statistic = obs;
                     rec.p_value = r.p_value;
                     rec.z_score = Some(r.z_score);
@@ -290,9 +288,9 @@ pub fn run_family(
                 };
                 let (k, _) = kernel_matrix(&spec, g.view(), &pair.rows)?;
                 let pooled = Centred::new(k);
-                let obs = split_statistics(&pooled, &pair.observed, &[Estimator::Biased])[0][0];
-                let null = split_statistics(&pooled, &pair.splits, &[Estimator::Biased]).remove(0);
-                let r = summarise(obs, &null, pair.splits.is_exhaustive());
+                let (r, null) =
+                    permutation_tests(&pooled, &pair.splits, &[Estimator::Biased]).remove(0);
+                let obs = r.statistic;
                 nulls
                     .entry((pi, TestKind::Energy))
                     .or_default()
