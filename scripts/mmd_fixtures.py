@@ -9,7 +9,10 @@ Peers and what they give:
   hyppo 0.5.2  MMD(compute_kernel="gaussian").test(x, y, reps, auto=False) permutation
                p-values (unbiased and biased), and its statistic on fixed relabellings (its
                statistic is a rescaled distance correlation: only the ratio to MMD² is
-               comparable, and that ratio must be constant under relabelling);
+               comparable, and that ratio must be constant under relabelling; it is for
+               the default bias=False and the unbiased MMD², while hyppo's bias=True
+               statistic is not a constant multiple of the biased MMD², so its values
+               are stored but not compared);
   numpy/scipy  exact permutation p-values by enumerating every split of a tiny case, and
                textbook Hotelling T² (scipy.stats.f) and DFDA (scipy.stats.chi2) p-values.
 
