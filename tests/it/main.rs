@@ -3,6 +3,7 @@
 
 mod cli;
 mod deep;
+mod mmd;
 mod pca;
 mod simulate;
 

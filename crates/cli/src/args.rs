@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
+use crate::cmd::mmd::MmdArgs;
 use crate::cmd::pca::PcaArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
@@ -46,4 +47,7 @@ pub enum Command {
     Encode(EncodeArgs),
     /// Run the study's design grid (task subsets × with/without GradNorm) and tabulate results.
     Experiment(ExperimentArgs),
+    /// Two-sample tests (MMD, DFDA, Hotelling T², energy distance) of per-structure features
+    /// between groups: diagnosis pairs or APOE ε4 carriers vs non-carriers.
+    Mmd(MmdArgs),
 }

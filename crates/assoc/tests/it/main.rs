@@ -5,5 +5,6 @@ mod cohort;
 mod common;
 mod live_plink2;
 mod malformed;
+mod mmd;
 mod regress;
 mod sim_vs_peers;

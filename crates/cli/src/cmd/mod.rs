@@ -2,6 +2,7 @@
 
 pub mod encode;
 pub mod experiment;
+pub mod mmd;
 pub mod pca;
 pub mod scan;
 pub mod simulate;
@@ -18,5 +19,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Experiment(args) => experiment::run(args),
+        Command::Mmd(args) => mmd::run(args),
     }
 }
