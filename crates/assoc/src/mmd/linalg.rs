@@ -1,5 +1,6 @@
 //! The small dense linear algebra the companion tests need on d × d covariance matrices
-//! (d = feature dimension, tens): a cyclic Jacobi eigensolver and a Cholesky solve.
+//! (d = feature dimension, tens): a cyclic Jacobi eigensolver, and a Cholesky solve on
+//! ndarray types through the crate's [`crate::linalg`].
 
 use ndarray::{Array1, Array2};
 
@@ -54,31 +55,17 @@ pub fn sym_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
     (values, vectors)
 }
 
-/// Solves `A·x = b` for symmetric positive definite `A`; None when A is not (numerically)
-/// positive definite.
+/// Solves `A·x = b` for symmetric positive definite `A` with the crate's Cholesky
+/// factorisation; None when A is not (numerically) positive definite.
 pub fn cholesky_solve(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
     let n = a.nrows();
-    let mut l = Array2::<f64>::zeros((n, n));
-    let tol = 1e-12 * (0..n).map(|i| a[[i, i]].abs()).fold(0.0, f64::max);
-    for j in 0..n {
-        let d = a[[j, j]] - (0..j).map(|k| l[[j, k]] * l[[j, k]]).sum::<f64>();
-        if d <= tol {
-            return None;
-        }
-        let d = d.sqrt();
-        l[[j, j]] = d;
-        for i in j + 1..n {
-            l[[i, j]] = (a[[i, j]] - (0..j).map(|k| l[[i, k]] * l[[j, k]]).sum::<f64>()) / d;
-        }
+    let mut l: Vec<f64> = a.iter().copied().collect();
+    if !crate::linalg::cholesky(&mut l, n, 1e-12) {
+        return None;
     }
-    let mut y = b.clone();
-    for i in 0..n {
-        y[i] = (y[i] - (0..i).map(|k| l[[i, k]] * y[k]).sum::<f64>()) / l[[i, i]];
-    }
-    for i in (0..n).rev() {
-        y[i] = (y[i] - (i + 1..n).map(|k| l[[k, i]] * y[k]).sum::<f64>()) / l[[i, i]];
-    }
-    Some(y)
+    let mut x = b.to_vec();
+    crate::linalg::chol_solve(&l, n, &mut x);
+    Some(Array1::from(x))
 }
 
 #[cfg(test)]
