@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::error::{Place, Result, TableError};
-use crate::frame::{ColumnData, Frame, TakeColumn};
+use crate::frame::{ColumnData, Frame};
 use crate::io::{read_frame, write_frame, TableFormat};
-use crate::sample::{ensure_unique, SampleId};
+use crate::sample::{ensure_unique, push_id_columns, take_id_columns, SampleId};
 use crate::schema::TableSchema;
 use crate::text::{parse_f64, split_fields};
 
@@ -220,16 +220,7 @@ impl PhenoTable {
     }
 
     fn from_frame(path: &Path, mut frame: Frame) -> Self {
-        let iids = frame.take_str("IID");
-        let fids = frame.column("FID").is_some().then(|| frame.take_str("FID"));
-        let samples = iids
-            .into_iter()
-            .enumerate()
-            .map(|(i, iid)| SampleId {
-                fid: fids.as_ref().and_then(|f| f[i].clone()),
-                iid: iid.unwrap_or_default(),
-            })
-            .collect();
+        let samples = take_id_columns(&mut frame);
         let columns = frame
             .columns
             .into_iter()
@@ -259,16 +250,7 @@ impl PhenoTable {
     /// The table as a frame (FID only when some sample has one).
     pub fn to_frame(&self) -> Frame {
         let mut frame = Frame::default();
-        if self.samples.iter().any(|s| s.fid.is_some()) {
-            frame.push(
-                "FID",
-                ColumnData::Str(self.samples.iter().map(|s| s.fid.clone()).collect()),
-            );
-        }
-        frame.push(
-            "IID",
-            ColumnData::Str(self.samples.iter().map(|s| Some(s.iid.clone())).collect()),
-        );
+        push_id_columns(&mut frame, &self.samples);
         for c in &self.columns {
             let data = match &c.values {
                 PhenoValues::Numeric(v) => ColumnData::F64(v.clone()),

@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::error::{Result, TableError};
+use crate::frame::{ColumnData, Frame, TakeColumn};
 
 /// A sample's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +34,33 @@ impl SampleId {
             iid: iid.into(),
         }
     }
+}
+
+/// Appends `FID` (only when some sample has one) and `IID` columns to a frame.
+pub fn push_id_columns(frame: &mut Frame, samples: &[SampleId]) {
+    if samples.iter().any(|s| s.fid.is_some()) {
+        frame.push(
+            "FID",
+            ColumnData::Str(samples.iter().map(|s| s.fid.clone()).collect()),
+        );
+    }
+    frame.push(
+        "IID",
+        ColumnData::Str(samples.iter().map(|s| Some(s.iid.clone())).collect()),
+    );
+}
+
+/// Removes the `IID` (and `FID`, if present) columns of a validated frame as sample IDs.
+pub fn take_id_columns(frame: &mut Frame) -> Vec<SampleId> {
+    let iids = frame.take_str("IID");
+    let fids = frame.column("FID").is_some().then(|| frame.take_str("FID"));
+    iids.into_iter()
+        .enumerate()
+        .map(|(i, iid)| SampleId {
+            fid: fids.as_ref().and_then(|f| f[i].clone()),
+            iid: iid.unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Fails with every duplicated IID named when `iids` holds one more than once.

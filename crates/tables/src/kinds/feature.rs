@@ -8,7 +8,7 @@ use super::{table_schema, TableKind};
 use crate::error::{Place, Result, TableError};
 use crate::frame::{ColumnData, Frame, TakeColumn};
 use crate::pheno::{PhenoColumn, PhenoTable, PhenoValues};
-use crate::sample::SampleId;
+use crate::sample::{push_id_columns, take_id_columns, SampleId};
 use crate::schema::TableSchema;
 
 /// Metadata key of the model checkpoint's SHA-256.
@@ -126,16 +126,7 @@ impl TableKind for FeatureTable {
             metadata: self.metadata.clone(),
             ..Frame::default()
         };
-        if self.samples.iter().any(|s| s.fid.is_some()) {
-            f.push(
-                "FID",
-                ColumnData::Str(self.samples.iter().map(|s| s.fid.clone()).collect()),
-            );
-        }
-        f.push(
-            "IID",
-            ColumnData::Str(self.samples.iter().map(|s| Some(s.iid.clone())).collect()),
-        );
+        push_id_columns(&mut f, &self.samples);
         f.push(
             "structure",
             ColumnData::Str(self.structures.iter().cloned().map(Some).collect()),
@@ -150,22 +141,13 @@ impl TableKind for FeatureTable {
     }
 
     fn from_frame(path: &Path, mut frame: Frame) -> Result<Self> {
-        let iids = frame.take_str("IID");
-        let fids = frame.column("FID").is_some().then(|| frame.take_str("FID"));
+        let samples = take_id_columns(&mut frame);
         let structures: Vec<String> = frame
             .take_str("structure")
             .into_iter()
             .map(Option::unwrap_or_default)
             .collect();
-        let n = iids.len();
-        let samples: Vec<SampleId> = iids
-            .into_iter()
-            .enumerate()
-            .map(|(i, iid)| SampleId {
-                fid: fids.as_ref().and_then(|f| f[i].clone()),
-                iid: iid.unwrap_or_default(),
-            })
-            .collect();
+        let n = samples.len();
         let mut seen = HashSet::new();
         for (i, (s, st)) in samples.iter().zip(&structures).enumerate() {
             if !seen.insert((s.iid.as_str(), st.as_str())) {

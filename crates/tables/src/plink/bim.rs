@@ -1,11 +1,10 @@
 //! The .bim file: one variant per line, six whitespace-separated fields
 //! (chromosome, ID, centimorgans, position, allele 1 = ALT, allele 2 = REF).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::atomic::write_atomic;
-use crate::error::{Place, Result, TableError};
+use crate::error::{Result, TableError};
 
 /// One .bim line.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,25 +25,7 @@ pub struct BimRecord {
 
 /// Reads a .bim file.
 pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
-    let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| TableError::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let place = Place::Line(i + 1);
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() != 6 {
-            return Err(TableError::Record {
-                path: path.into(),
-                place,
-                message: format!(
-                    "expected 6 fields (chrom ID cM position ALT REF), found {}",
-                    f.len()
-                ),
-            });
-        }
+    let out = super::read_records(path, "chrom ID cM position ALT REF", |f, place| {
         let cell = |column: &str, value: &str, message: &str| TableError::Cell {
             path: path.into(),
             place,
@@ -60,15 +41,15 @@ pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
             .ok()
             .filter(|p| *p >= 0)
             .ok_or_else(|| cell("position", f[3], "expected a non-negative integer"))?;
-        out.push(BimRecord {
+        Ok(BimRecord {
             chrom: f[0].into(),
             id: f[1].into(),
             cm,
             pos,
             alt: f[4].into(),
             reference: f[5].into(),
-        });
-    }
+        })
+    })?;
     Ok(out)
 }
 

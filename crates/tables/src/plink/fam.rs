@@ -1,11 +1,10 @@
 //! The .fam file: one sample per line, six whitespace-separated fields
 //! (FID IID father mother sex phenotype).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::atomic::write_atomic;
-use crate::error::{Place, Result, TableError};
+use crate::error::{Result, TableError};
 use crate::sample::ensure_unique;
 
 /// One .fam line.
@@ -27,25 +26,7 @@ pub struct FamRecord {
 
 /// Reads a .fam file; IIDs must be unique.
 pub fn read_fam(path: &Path) -> Result<Vec<FamRecord>> {
-    let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
-    let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| TableError::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let place = Place::Line(i + 1);
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() != 6 {
-            return Err(TableError::Record {
-                path: path.into(),
-                place,
-                message: format!(
-                    "expected 6 fields (FID IID father mother sex phenotype), found {}",
-                    f.len()
-                ),
-            });
-        }
+    let out = super::read_records(path, "FID IID father mother sex phenotype", |f, place| {
         let sex = match f[4] {
             "1" => 1,
             "2" => 2,
@@ -70,15 +51,15 @@ pub fn read_fam(path: &Path) -> Result<Vec<FamRecord>> {
                 message: "expected a number".into(),
             })?),
         };
-        out.push(FamRecord {
+        Ok(FamRecord {
             fid: f[0].into(),
             iid: f[1].into(),
             father: f[2].into(),
             mother: f[3].into(),
             sex,
             phenotype,
-        });
-    }
+        })
+    })?;
     ensure_unique(out.iter().map(|r| r.iid.as_str()), path)?;
     Ok(out)
 }

@@ -14,7 +14,9 @@ pub use fam::{read_fam, write_fam, FamRecord};
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Result;
+use std::io::{BufRead, BufReader};
+
+use crate::error::{Place, Result, TableError};
 
 /// The three files of a set, by prefix.
 pub fn fileset_paths(prefix: &Path) -> [PathBuf; 3] {
@@ -49,4 +51,32 @@ impl Fileset {
             bed,
         })
     }
+}
+
+/// Reads a whitespace-separated file of six-field records (.bim, .fam), skipping blank
+/// lines; `fields` names the six fields for the error a wrong count gets.
+fn read_records<T>(
+    path: &Path,
+    fields: &str,
+    mut parse: impl FnMut(&[&str], Place) -> Result<T>,
+) -> Result<Vec<T>> {
+    let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| TableError::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let place = Place::Line(i + 1);
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() != 6 {
+            return Err(TableError::Record {
+                path: path.into(),
+                place,
+                message: format!("expected 6 fields ({fields}), found {}", f.len()),
+            });
+        }
+        out.push(parse(&f, place)?);
+    }
+    Ok(out)
 }
