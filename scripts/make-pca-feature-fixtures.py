@@ -11,7 +11,9 @@ Writes into crates/reduce/tests/fixtures/features/:
                       41-60 come from .transform, i.e. apply without refitting). "scaled"
                       first applies sklearn.preprocessing.StandardScaler fitted on the same 40.
 
-Usage: python3 scripts/make-pca-feature-fixtures.py  (needs scikit-learn==1.5.2, numpy)
+Usage: python3 scripts/make-pca-feature-fixtures.py
+Needs: pip install scikit-learn==1.5.2 numpy==2.1.3 scipy==1.14.1 (the versions that made the
+stored fixtures).
 """
 import pathlib
 

@@ -64,8 +64,9 @@ pub struct PcaArgs {
     /// (relative) between passes.
     #[arg(long, default_value_t = 1e-7)]
     pub tol: f64,
-    /// Variants per streamed block (memory: samples × block × 8 bytes).
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Variants per streamed block (memory: samples × block × 8 bytes); 0 = automatic, about
+    /// 256 MiB per block, between 16 and 1024 variants.
+    #[arg(long, default_value_t = 0)]
     pub block: u32,
     /// Seed of the random start (same seed, same PCs).
     #[arg(long, default_value_t = 1)]

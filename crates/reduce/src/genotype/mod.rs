@@ -24,6 +24,9 @@ pub use subspace::{top_eigen, SubspaceOptions};
 use crate::error::{ReduceError, Result};
 use crate::sign::largest_entry_sign;
 
+/// Memory of one block of standardized genotypes when the block size is automatic.
+pub const AUTO_BLOCK_BYTES: usize = 256 << 20;
+
 /// Options of a genotype PCA.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GenotypePcaOptions {
@@ -35,7 +38,8 @@ pub struct GenotypePcaOptions {
     pub max_passes: usize,
     /// Relative change of the top Ritz values below which the iteration stops.
     pub tol: f64,
-    /// Variants per streamed block.
+    /// Variants per streamed block; 0 picks one so that a block of f64 values takes about
+    /// [`AUTO_BLOCK_BYTES`] (between 16 and 1024 variants).
     pub block: usize,
     /// Seed of the random start.
     pub seed: u64,
@@ -50,7 +54,7 @@ impl Default for GenotypePcaOptions {
             oversampling: 10,
             max_passes: 30,
             tol: 1e-7,
-            block: 1024,
+            block: 0,
             seed: 1,
             prune: None,
         }
@@ -115,13 +119,17 @@ pub fn genotype_pcs(
             ),
         ));
     }
+    let block = match options.block {
+        0 => (AUTO_BLOCK_BYTES / 8 / n.max(1)).clamp(16, 1024),
+        b => b,
+    };
     let keep = match options.prune {
         Some(prune) => ld_prune(&fileset.bed, &fileset.variants, prune, &mut |c| {
             progress("LD pruning", c)
         })?,
         None => vec![true; fileset.bed.n_variants()],
     };
-    let x = StandardizedBlocks::new(&fileset.bed, &keep, options.block, &mut |c| {
+    let x = StandardizedBlocks::new(&fileset.bed, &keep, block, &mut |c| {
         progress("allele frequencies", c)
     })?;
     let m = x.n_variants();
@@ -147,7 +155,7 @@ pub fn genotype_pcs(
         tol: options.tol,
         seed: options.seed,
     };
-    let mut z = Mat::<f64>::zeros(options.block, options.k + options.oversampling);
+    let mut z = Mat::<f64>::zeros(block, options.k + options.oversampling);
     let result = top_eigen(n, sub, |q| {
         let l = q.ncols();
         let mut y = Mat::<f64>::zeros(n, l);
