@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, TableError};
@@ -31,6 +32,10 @@ impl AtomicFile {
             .prefix(&format!(".{name}."))
             .suffix(".partial")
             .tempfile_in(&dir)
+            .map_err(|e| TableError::io(&target, e))?;
+        // Temporary files are private (0600); outputs are ordinary files others may read.
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(|e| TableError::io(&target, e))?;
         Ok(Self { target, temp })
     }
@@ -96,5 +101,7 @@ mod tests {
         assert_eq!(names.len(), 1, "temporary left behind: {names:?}");
         write_atomic(&target, |w| w.write_all(b"new\n")).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 }
