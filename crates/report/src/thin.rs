@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn every_point_above_the_threshold_is_kept() {
-        let pts = scatter(200_000);
+        let pts = scatter(1_000_000);
         let t = Thinning { threshold: 3.0, band: 0.5, columns: 100 };
         let keep = t.keep(&pts, (0.0, 1000.0));
         let above: Vec<usize> = (0..pts.len()).filter(|&i| pts[i].1 >= 3.0).collect();
@@ -81,7 +81,7 @@ mod tests {
         assert!(above.iter().all(|i| kept.contains(i)));
         let below = keep.len() - above.len();
         assert!(below <= 100 * 6, "{below} marks below the threshold");
-        // 200k points over 100 columns fill every cell of the 6 bands
+        // 10^6 points over 100 columns fill every cell of the 6 bands
         assert_eq!(below, 600);
         assert!(keep.windows(2).all(|w| w[0] < w[1]));
     }

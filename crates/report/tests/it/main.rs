@@ -1,0 +1,6 @@
+//! Integration tests of biomarker-report: computed quantities against peers' numbers,
+//! plots that parse and are not blank, and the HTML report.
+
+mod common;
+mod plots;
+mod qq_reference;
