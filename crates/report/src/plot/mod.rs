@@ -45,6 +45,8 @@ pub struct Figure {
 
 /// Draws a plot as SVG.
 pub fn render_svg<P: Plot>(plot: &P) -> Result<String> {
+    // Layout (label widths, legend boxes) is measured with the embedded font for SVG too.
+    font::register();
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, plot.size()).into_drawing_area();
