@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::report::ReportArgs;
 use crate::cmd::simulate::SimulateArgs;
 
 /// Deep imaging biomarkers from brain MRI segmentations, tested genetically.
@@ -29,4 +30,7 @@ pub enum Command {
     /// Make a synthetic cohort with known truth: PLINK genotypes, subjects, NIfTI label maps,
     /// phenotype/covariate tables and a truth file.
     Simulate(SimulateArgs),
+    /// Figures (Manhattan, QQ, regional, training, PCA), top loci and one self-contained
+    /// report.html from the study's tables.
+    Report(ReportArgs),
 }

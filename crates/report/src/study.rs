@@ -217,9 +217,21 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
         }
     }
 
+    // Top loci first: the Manhattan plots label their leads.
+    let genome_wide = options.manhattan.genome_wide;
+    let all_hits = hits(&gwas, -options.loci_p.log10());
+    let loci: Vec<Locus> = match ld.as_mut() {
+        Some(ld) => clump(&all_hits, options.window_bp, options.clump_r2, |a, b| {
+            match (ld.find(&a.id, &a.chrom, a.pos), ld.find(&b.id, &b.chrom, b.pos)) {
+                (Some(i), Some(j)) => ld.r2(i, j),
+                _ => Ok(None),
+            }
+        })?,
+        None => merge_by_distance(&all_hits, options.window_bp),
+    };
     let pheno_names: Vec<(usize, String)> = gwas.iter().enumerate().flat_map(|(t, g)| phenotypes(g).into_iter().map(move |p| (t, p))).collect();
     let total = 1 + usize::from(log.is_some()) + usize::from(variance.is_some()) + usize::from(latent.is_some())
-        + 2 * pheno_names.len() + usize::from(pheno_names.len() > 1) + usize::from(!gwas.is_empty()) * (1 + options.regional_top);
+        + 2 * pheno_names.len() + usize::from(pheno_names.len() > 1) + usize::from(!gwas.is_empty()) * (1 + options.regional_top.min(loci.len()));
     let mut done = 0;
     let mut step = |what: &str| {
         done += 1;
@@ -268,17 +280,6 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
     let mmd_view = (!mmd.is_empty()).then(|| mmd_table(&mmd, options.max_table_rows));
 
     // Genome-wide scans.
-    let genome_wide = options.manhattan.genome_wide;
-    let all_hits = hits(&gwas, -options.loci_p.log10());
-    let loci: Vec<Locus> = match ld.as_mut() {
-        Some(ld) => clump(&all_hits, options.window_bp, options.clump_r2, |a, b| {
-            match (ld.find(&a.id, &a.chrom, a.pos), ld.find(&b.id, &b.chrom, b.pos)) {
-                (Some(i), Some(j)) => ld.r2(i, j),
-                _ => Ok(None),
-            }
-        })?,
-        None => merge_by_distance(&all_hits, options.window_bp),
-    };
     let mut lambda = BTreeMap::new();
     let mut pheno_views = Vec::new();
     let mut all_points = Vec::new();

@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
+pub mod report;
 pub mod simulate;
 
 use crate::args::{Cli, Command};
@@ -8,5 +9,6 @@ use crate::args::{Cli, Command};
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

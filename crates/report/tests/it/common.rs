@@ -175,3 +175,15 @@ pub fn svg_texts(svg: &str) -> Vec<String> {
     }
     out
 }
+
+/// Finds a peer tool on PATH. In CI (the `CI` variable set) its absence fails the test; on a
+/// developer machine the test is skipped with a message.
+pub fn peer_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()));
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "{name} is required in CI: run scripts/install/*.sh");
+        eprintln!("skipped: {name} not installed");
+    }
+    found
+}

@@ -4,3 +4,4 @@
 mod common;
 mod plots;
 mod qq_reference;
+mod study;
