@@ -18,6 +18,7 @@ pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / b.abs().max(1e-300)
 }
 
+use biomarker_report::genome::AssocPoint;
 use biomarker_tables::{GwasRecord, GwasTable};
 
 /// A deterministic xorshift generator of uniforms in (0, 1).
@@ -37,14 +38,14 @@ impl Rng {
     }
 }
 
-/// A synthetic scan of `pheno`: `n` variants spread over chromosomes 1–22 (lengths
+/// Synthetic association points: `n` variants spread over chromosomes 1–22 (lengths
 /// proportional to GRCh37's), null p-values except for peaks whose −log10 p decays with
 /// distance from each given (chromosome, position, peak −log10 p).
-pub fn synthetic_scan(pheno: &str, n: usize, seed: u64, peaks: &[(&str, i64, f64)]) -> GwasTable {
+pub fn synthetic_points(n: usize, seed: u64, peaks: &[(&str, i64, f64)]) -> Vec<AssocPoint> {
     const LEN_MB: [i64; 22] = [249, 243, 198, 191, 181, 171, 159, 146, 141, 136, 135, 134, 115, 107, 102, 90, 81, 78, 59, 63, 48, 51];
     let total: i64 = LEN_MB.iter().sum();
     let mut rng = Rng::new(seed);
-    let mut records = Vec::with_capacity(n);
+    let mut out = Vec::with_capacity(n);
     for (c, len) in LEN_MB.iter().enumerate() {
         let k = (n as i64 * len / total) as usize;
         let chrom = (c + 1).to_string();
@@ -57,11 +58,25 @@ pub fn synthetic_scan(pheno: &str, n: usize, seed: u64, peaks: &[(&str, i64, f64
                     log10p = log10p.max(top * (-d / 60_000.0).exp() * (0.6 + 0.4 * rng.uniform()));
                 }
             }
-            records.push(GwasRecord {
+            out.push(AssocPoint { row: out.len(), chrom: chrom.clone(), pos, log10p });
+        }
+    }
+    out
+}
+
+/// A synthetic scan of `pheno` made of [`synthetic_points`]; variant IDs are `rs{chrom}_{k}`.
+pub fn synthetic_scan(pheno: &str, n: usize, seed: u64, peaks: &[(&str, i64, f64)]) -> GwasTable {
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    let records = synthetic_points(n, seed, peaks)
+        .into_iter()
+        .map(|p| {
+            let k = counts.entry(p.chrom.clone()).or_default();
+            *k += 1;
+            GwasRecord {
                 pheno: pheno.into(),
-                chrom: chrom.clone(),
-                pos,
-                id: format!("rs{}_{}", c + 1, j),
+                id: format!("rs{}_{}", p.chrom, *k - 1),
+                chrom: p.chrom,
+                pos: p.pos,
                 reference: "A".into(),
                 alt: "G".into(),
                 a1: "G".into(),
@@ -72,12 +87,12 @@ pub fn synthetic_scan(pheno: &str, n: usize, seed: u64, peaks: &[(&str, i64, f64
                 obs_ct: 1000,
                 beta: Some(0.05),
                 se: Some(0.01),
-                p: Some(10f64.powf(-log10p)),
-                log10p: Some(log10p),
+                p: Some(10f64.powf(-p.log10p)),
+                log10p: Some(p.log10p),
                 ..GwasRecord::default()
-            });
-        }
-    }
+            }
+        })
+        .collect();
     GwasTable { records, metadata: Default::default() }
 }
 

@@ -168,3 +168,16 @@ impl<P: biomarker_report::plot::Plot> SizeForTest for P {
         self.size()
     }
 }
+
+#[test]
+fn manhattan_svg_of_a_million_variants_stays_under_1_mb() {
+    let pts = crate::common::synthetic_points(1_000_000, 21, &[("19", 45_411_941, 50.0), ("2", 60_000_000, 15.0)]);
+    assert!(pts.len() > 990_000);
+    let plot = ManhattanPlot::new("big", &[("big".into(), pts.clone())], vec![], ManhattanOptions::default());
+    let above = pts.iter().filter(|p| p.log10p >= 3.0).count();
+    assert!(plot.n_drawn() >= above && above > 900, "{} drawn, {above} above 3", plot.n_drawn());
+    let svg = biomarker_report::plot::render_svg(&plot).unwrap();
+    assert!(svg.len() <= 1_000_000, "SVG of 10^6 variants is {} bytes", svg.len());
+    assert_eq!(svg_count(&svg, b"circle"), plot.n_drawn());
+    eprintln!("10^6 variants: {} marks drawn, SVG {} bytes", plot.n_drawn(), svg.len());
+}
