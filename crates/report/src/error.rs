@@ -46,12 +46,19 @@ pub enum ReportError {
 impl ReportError {
     /// Wraps an IO error with the file it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        ReportError::Io { path: path.into(), source }
+        ReportError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A malformed line of an input file.
     pub fn input(path: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
-        ReportError::Input { path: path.into(), line, message: message.into() }
+        ReportError::Input {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
     }
 }
 

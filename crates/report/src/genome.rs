@@ -15,7 +15,10 @@ pub const LOG10P_OF_ZERO: f64 = 324.0;
 /// Sort key of a chromosome code: numbered chromosomes first, then sex and mitochondrial
 /// chromosomes in PLINK's order, then anything else alphabetically.
 pub fn chrom_key(code: &str) -> (u32, String) {
-    let c = code.strip_prefix("chr").or_else(|| code.strip_prefix("CHR")).unwrap_or(code);
+    let c = code
+        .strip_prefix("chr")
+        .or_else(|| code.strip_prefix("CHR"))
+        .unwrap_or(code);
     if let Ok(n) = c.parse::<u32>() {
         return (n, String::new());
     }
@@ -36,7 +39,9 @@ pub fn chrom_cmp(a: &str, b: &str) -> Ordering {
 
 /// The label a chromosome gets on an axis (the code without a `chr` prefix).
 pub fn chrom_label(code: &str) -> &str {
-    code.strip_prefix("chr").or_else(|| code.strip_prefix("CHR")).unwrap_or(code)
+    code.strip_prefix("chr")
+        .or_else(|| code.strip_prefix("CHR"))
+        .unwrap_or(code)
 }
 
 /// One chromosome's span on the cumulative axis.
@@ -77,7 +82,9 @@ impl GenomeLayout {
     pub fn from_positions<'a>(positions: impl IntoIterator<Item = (&'a str, i64)>) -> Self {
         let mut extent: BTreeMap<(u32, String), (String, i64, i64)> = BTreeMap::new();
         for (chrom, pos) in positions {
-            let e = extent.entry(chrom_key(chrom)).or_insert_with(|| (chrom.to_owned(), pos, pos));
+            let e = extent
+                .entry(chrom_key(chrom))
+                .or_insert_with(|| (chrom.to_owned(), pos, pos));
             e.1 = e.1.min(pos);
             e.2 = e.2.max(pos);
         }
@@ -86,7 +93,12 @@ impl GenomeLayout {
         let mut offset = 0.0;
         let mut chroms = Vec::with_capacity(extent.len());
         for (_, (name, min_pos, max_pos)) in extent {
-            chroms.push(ChromSpan { name, offset, max_pos, min_pos });
+            chroms.push(ChromSpan {
+                name,
+                offset,
+                max_pos,
+                min_pos,
+            });
             offset += max_pos.max(1) as f64 + gap;
         }
         Self { chroms }
@@ -140,7 +152,12 @@ pub struct AssocPoint {
 /// The phenotypes of a table in order of first appearance.
 pub fn phenotypes(table: &GwasTable) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    table.records.iter().filter(|r| seen.insert(r.pheno.as_str())).map(|r| r.pheno.clone()).collect()
+    table
+        .records
+        .iter()
+        .filter(|r| seen.insert(r.pheno.as_str()))
+        .map(|r| r.pheno.clone())
+        .collect()
 }
 
 /// The additive-test points of one phenotype (covariate rows and untested variants are
@@ -152,7 +169,12 @@ pub fn points_of(table: &GwasTable, pheno: &str) -> Vec<AssocPoint> {
         .enumerate()
         .filter(|(_, r)| r.pheno == pheno && r.test == "ADD")
         .filter_map(|(row, r)| {
-            record_log10p(r).map(|log10p| AssocPoint { row, chrom: r.chrom.clone(), pos: r.pos, log10p })
+            record_log10p(r).map(|log10p| AssocPoint {
+                row,
+                chrom: r.chrom.clone(),
+                pos: r.pos,
+                log10p,
+            })
         })
         .collect()
 }
@@ -163,9 +185,14 @@ mod tests {
 
     #[test]
     fn chromosomes_sort_numerically_then_sex_then_others() {
-        let mut codes = vec!["X", "10", "chr2", "MT", "1", "Y", "22", "XY", "scaffold", "9"];
+        let mut codes = vec![
+            "X", "10", "chr2", "MT", "1", "Y", "22", "XY", "scaffold", "9",
+        ];
         codes.sort_by(|a, b| chrom_cmp(a, b));
-        assert_eq!(codes, ["1", "chr2", "9", "10", "22", "X", "Y", "XY", "MT", "scaffold"]);
+        assert_eq!(
+            codes,
+            ["1", "chr2", "9", "10", "22", "X", "Y", "XY", "MT", "scaffold"]
+        );
         assert_eq!(chrom_label("chr2"), "2");
     }
 
@@ -185,7 +212,10 @@ mod tests {
 
     #[test]
     fn log10p_prefers_the_exact_column_and_skips_untested_rows() {
-        let mut r = GwasRecord { p: Some(1e-3), ..GwasRecord::default() };
+        let mut r = GwasRecord {
+            p: Some(1e-3),
+            ..GwasRecord::default()
+        };
         assert!((record_log10p(&r).unwrap() - 3.0).abs() < 1e-12);
         r.p = Some(0.0);
         r.log10p = Some(559.7);

@@ -207,17 +207,33 @@ mod tests {
         let html = empty().to_html().unwrap();
         assert!(html.contains("id=\"inputs\""));
         for id in ["training", "grid", "pca", "assoc", "mmd", "gwas", "loci"] {
-            assert!(!html.contains(&format!("id=\"{id}\"")), "{id} present without input");
+            assert!(
+                !html.contains(&format!("id=\"{id}\"")),
+                "{id} present without input"
+            );
         }
-        assert!(html.contains("t &#60;&#38;&#62;") || html.contains("t &lt;&amp;&gt;"), "title not escaped");
+        assert!(
+            html.contains("t &#60;&#38;&#62;") || html.contains("t &lt;&amp;&gt;"),
+            "title not escaped"
+        );
         assert_eq!(empty().section_ids(), ["inputs"]);
     }
 
     #[test]
     fn present_inputs_get_their_sections() {
         let mut page = empty();
-        page.grid = Some(TableView { columns: vec!["alpha".into()], rows: vec![vec!["1.5".into()]], highlight: Some(0), note: String::new() });
-        page.mmd = Some(TableView { columns: vec!["q".into()], rows: vec![vec!["0.01".into()]], highlight: None, note: "n".into() });
+        page.grid = Some(TableView {
+            columns: vec!["alpha".into()],
+            rows: vec![vec!["1.5".into()]],
+            highlight: Some(0),
+            note: String::new(),
+        });
+        page.mmd = Some(TableView {
+            columns: vec!["q".into()],
+            rows: vec![vec!["0.01".into()]],
+            highlight: None,
+            note: "n".into(),
+        });
         let html = page.to_html().unwrap();
         assert!(html.contains("id=\"grid\"") && html.contains("id=\"mmd\""));
         assert!(html.contains("class=\"best\""));

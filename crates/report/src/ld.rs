@@ -63,7 +63,12 @@ impl LdSource {
             by_id.entry(v.id.clone()).or_insert(i);
             by_pos.entry((v.chrom.clone(), v.pos)).or_insert(i);
         }
-        Ok(Self { fileset, by_id, by_pos, cache: HashMap::new() })
+        Ok(Self {
+            fileset,
+            by_id,
+            by_pos,
+            cache: HashMap::new(),
+        })
     }
 
     /// Number of samples.
@@ -73,7 +78,10 @@ impl LdSource {
 
     /// The .bim row of a variant: by ID, else by chromosome and position.
     pub fn find(&self, id: &str, chrom: &str, pos: i64) -> Option<usize> {
-        self.by_id.get(id).or_else(|| self.by_pos.get(&(chrom.to_owned(), pos))).copied()
+        self.by_id
+            .get(id)
+            .or_else(|| self.by_pos.get(&(chrom.to_owned(), pos)))
+            .copied()
     }
 
     fn load(&mut self, variant: usize) -> Result<()> {

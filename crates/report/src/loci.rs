@@ -57,7 +57,11 @@ pub fn hits(tables: &[GwasTable], min_log10p: f64) -> Vec<Hit> {
         .iter()
         .flat_map(|t| t.records.iter())
         .filter(|r| r.test == "ADD")
-        .filter_map(|r| record_log10p(r).filter(|l| *l >= min_log10p).map(|l| Hit::of(r, l)))
+        .filter_map(|r| {
+            record_log10p(r)
+                .filter(|l| *l >= min_log10p)
+                .map(|l| Hit::of(r, l))
+        })
         .collect()
 }
 
@@ -98,17 +102,28 @@ pub fn clump(
     })
 }
 
-fn group(hits: &[Hit], window: i64, mut joins: impl FnMut(&Hit, &Hit) -> Result<bool>) -> Result<Vec<Locus>> {
+fn group(
+    hits: &[Hit],
+    window: i64,
+    mut joins: impl FnMut(&Hit, &Hit) -> Result<bool>,
+) -> Result<Vec<Locus>> {
     // Hits in genome order, to find a lead's neighbours by scanning outwards.
     let mut by_pos: Vec<usize> = (0..hits.len()).collect();
-    by_pos.sort_by(|&a, &b| chrom_cmp(&hits[a].chrom, &hits[b].chrom).then(hits[a].pos.cmp(&hits[b].pos)));
+    by_pos.sort_by(|&a, &b| {
+        chrom_cmp(&hits[a].chrom, &hits[b].chrom).then(hits[a].pos.cmp(&hits[b].pos))
+    });
     let mut rank_of = vec![0usize; hits.len()];
     for (rank, &i) in by_pos.iter().enumerate() {
         rank_of[i] = rank;
     }
     // Leads are taken by significance; ties go to genome order so output is deterministic.
     let mut order: Vec<usize> = (0..hits.len()).collect();
-    order.sort_by(|&a, &b| hits[b].log10p.total_cmp(&hits[a].log10p).then(rank_of[a].cmp(&rank_of[b])));
+    order.sort_by(|&a, &b| {
+        hits[b]
+            .log10p
+            .total_cmp(&hits[a].log10p)
+            .then(rank_of[a].cmp(&rank_of[b]))
+    });
     let mut taken = vec![false; hits.len()];
     let mut loci = Vec::new();
     for &lead_i in &order {
@@ -118,10 +133,13 @@ fn group(hits: &[Hit], window: i64, mut joins: impl FnMut(&Hit, &Hit) -> Result<
         taken[lead_i] = true;
         let lead = &hits[lead_i];
         let mut members = vec![lead_i];
-        let near = |j: usize| hits[j].chrom == lead.chrom && (hits[j].pos - lead.pos).abs() <= window;
+        let near =
+            |j: usize| hits[j].chrom == lead.chrom && (hits[j].pos - lead.pos).abs() <= window;
         let r = rank_of[lead_i];
         let left = (0..r).rev().map(|k| by_pos[k]).take_while(|&j| near(j));
-        let right = (r + 1..by_pos.len()).map(|k| by_pos[k]).take_while(|&j| near(j));
+        let right = (r + 1..by_pos.len())
+            .map(|k| by_pos[k])
+            .take_while(|&j| near(j));
         let candidates: Vec<usize> = left.chain(right).filter(|&j| !taken[j]).collect();
         for j in candidates {
             if joins(lead, &hits[j])? {
@@ -129,13 +147,30 @@ fn group(hits: &[Hit], window: i64, mut joins: impl FnMut(&Hit, &Hit) -> Result<
                 members.push(j);
             }
         }
-        let start = members.iter().map(|&j| hits[j].pos).min().unwrap_or(lead.pos);
-        let end = members.iter().map(|&j| hits[j].pos).max().unwrap_or(lead.pos);
-        let others: BTreeSet<&str> =
-            members.iter().map(|&j| hits[j].pheno.as_str()).filter(|p| *p != lead.pheno).collect();
+        let start = members
+            .iter()
+            .map(|&j| hits[j].pos)
+            .min()
+            .unwrap_or(lead.pos);
+        let end = members
+            .iter()
+            .map(|&j| hits[j].pos)
+            .max()
+            .unwrap_or(lead.pos);
+        let others: BTreeSet<&str> = members
+            .iter()
+            .map(|&j| hits[j].pheno.as_str())
+            .filter(|p| *p != lead.pheno)
+            .collect();
         let mut phenotypes = vec![lead.pheno.clone()];
         phenotypes.extend(others.into_iter().map(str::to_owned));
-        loci.push(Locus { lead: lead.clone(), start, end, n_hits: members.len(), phenotypes });
+        loci.push(Locus {
+            lead: lead.clone(),
+            start,
+            end,
+            n_hits: members.len(),
+            phenotypes,
+        });
     }
     Ok(loci)
 }
@@ -147,7 +182,10 @@ pub fn format_p(log10p: f64) -> String {
         return "NA".into();
     }
     if log10p < 4.0 {
-        return format!("{:.3}", 10f64.powf(-log10p)).trim_end_matches('0').trim_end_matches('.').to_owned();
+        return format!("{:.3}", 10f64.powf(-log10p))
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned();
     }
     let exponent = (-log10p).floor();
     let mut mantissa = 10f64.powf(-log10p - exponent);
@@ -190,15 +228,26 @@ mod tests {
         let loci = merge_by_distance(&hits, 250_000);
         assert_eq!(loci.len(), 3);
         assert_eq!(loci[0].lead.pos, 1_200_000);
-        assert_eq!((loci[0].start, loci[0].end, loci[0].n_hits), (950_000, 1_450_000, 4));
+        assert_eq!(
+            (loci[0].start, loci[0].end, loci[0].n_hits),
+            (950_000, 1_450_000, 4)
+        );
         assert_eq!(loci[0].phenotypes, ["a", "b"]);
         assert_eq!((loci[1].lead.pos, loci[1].n_hits), (1_460_000, 1));
-        assert_eq!((loci[2].lead.chrom.as_str(), loci[2].phenotypes.clone()), ("2", vec!["b".to_owned()]));
+        assert_eq!(
+            (loci[2].lead.chrom.as_str(), loci[2].phenotypes.clone()),
+            ("2", vec!["b".to_owned()])
+        );
     }
 
     #[test]
     fn clumping_splits_independent_signals_within_the_window() {
-        let hits = vec![hit("a", "1", 100, 20.0), hit("a", "1", 200, 10.0), hit("a", "1", 300, 9.0), hit("b", "1", 100, 8.0)];
+        let hits = vec![
+            hit("a", "1", 100, 20.0),
+            hit("a", "1", 200, 10.0),
+            hit("a", "1", 300, 9.0),
+            hit("b", "1", 100, 8.0),
+        ];
         // 200 is in LD with 100, 300 is not (and 300 would be with 200, but 200 is taken)
         let loci = clump(&hits, 1_000, 0.5, |lead, h| {
             Ok(match (lead.pos, h.pos) {
@@ -209,7 +258,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(loci.len(), 2);
-        assert_eq!((loci[0].n_hits, loci[0].phenotypes.clone()), (3, vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(
+            (loci[0].n_hits, loci[0].phenotypes.clone()),
+            (3, vec!["a".to_owned(), "b".to_owned()])
+        );
         assert_eq!((loci[1].lead.pos, loci[1].n_hits), (300, 1));
     }
 

@@ -59,9 +59,18 @@ impl QqData {
         observed.sort_by(|a, b| b.total_cmp(a));
         let n = observed.len();
         let lambda = lambda_gc(observed.iter().map(|l| -l * std::f64::consts::LN_10));
-        let points = observed.iter().enumerate().map(|(k, &o)| (-((k as f64 + 0.5) / n as f64).log10(), o)).collect();
+        let points = observed
+            .iter()
+            .enumerate()
+            .map(|(k, &o)| (-((k as f64 + 0.5) / n as f64).log10(), o))
+            .collect();
         let band = band_ranks(n).into_iter().map(|i| band_at(i, n)).collect();
-        Self { n, lambda, points, band }
+        Self {
+            n,
+            lambda,
+            points,
+            band,
+        }
     }
 }
 

@@ -7,11 +7,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use biomarker_tables::atomic::write_atomic;
-use biomarker_tables::{Alignment, AssocTable, FeatureTable, FileDigest, GwasTable, MmdTable, PhenoTable, PhenoValues, RunManifest, Side, TableKind};
+use biomarker_tables::{
+    Alignment, AssocTable, FeatureTable, FileDigest, GwasTable, MmdTable, PhenoTable, PhenoValues,
+    RunManifest, Side, TableKind,
+};
 
 use crate::error::{ReportError, Result};
 use crate::genome::{phenotypes, points_of, record_log10p};
-use crate::html::{FigureView, InputRow, LociView, ManifestView, PhenoView, ReportPage, TableView, TrainingView};
+use crate::html::{
+    FigureView, InputRow, LociView, ManifestView, PhenoView, ReportPage, TableView, TrainingView,
+};
 use crate::inputs::{GridTable, TrainingLog, VarianceTable};
 use crate::ld::LdSource;
 use crate::loci::{clump, format_p, hits, merge_by_distance, Locus};
@@ -135,14 +140,19 @@ impl Writer<'_> {
         if let Some(png) = png {
             self.bytes(&format!("{stem}.png"), &png)?;
         }
-        Ok(FigureView { caption, svg: strip_xml_declaration(svg) })
+        Ok(FigureView {
+            caption,
+            svg: strip_xml_declaration(svg),
+        })
     }
 }
 
 /// Inline SVG in HTML must not carry an XML declaration.
 fn strip_xml_declaration(svg: String) -> String {
     match svg.strip_prefix("<?xml") {
-        Some(rest) => rest.find("?>").map_or(svg.clone(), |i| rest[i + 2..].trim_start().to_owned()),
+        Some(rest) => rest
+            .find("?>")
+            .map_or(svg.clone(), |i| rest[i + 2..].trim_start().to_owned()),
         None => svg,
     }
 }
@@ -150,13 +160,21 @@ fn strip_xml_declaration(svg: String) -> String {
 /// Formats a number with 4 significant digits (scientific outside 1e-3..1e6).
 pub fn fmt_num(x: f64) -> String {
     if !x.is_finite() {
-        return if x.is_nan() { "NA".into() } else { format!("{x}") };
+        return if x.is_nan() {
+            "NA".into()
+        } else {
+            format!("{x}")
+        };
     }
     let a = x.abs();
     if a != 0.0 && !(1e-3..1e6).contains(&a) {
         format!("{x:.3e}")
     } else {
-        let digits = if a == 0.0 { 0 } else { (3 - a.log10().floor() as i32).max(0) as usize };
+        let digits = if a == 0.0 {
+            0
+        } else {
+            (3 - a.log10().floor() as i32).max(0) as usize
+        };
         format!("{x:.digits$}")
     }
 }
@@ -166,36 +184,89 @@ fn opt(x: Option<f64>) -> String {
 }
 
 fn p_cell(p: f64) -> String {
-    if p > 0.0 { format_p(-p.log10()) } else if p == 0.0 { "0".into() } else { "NA".into() }
+    if p > 0.0 {
+        format_p(-p.log10())
+    } else if p == 0.0 {
+        "0".into()
+    } else {
+        "NA".into()
+    }
 }
 
 fn input_row(kind: &str, path: &Path) -> Result<InputRow> {
     let d = FileDigest::of(path)?;
-    Ok(InputRow { kind: kind.into(), path: d.path, bytes: d.bytes, sha256: d.sha256 })
+    Ok(InputRow {
+        kind: kind.into(),
+        path: d.path,
+        bytes: d.bytes,
+        sha256: d.sha256,
+    })
 }
 
 /// Builds the report. `progress(done, total, what)` is called after each step.
-pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn FnMut(usize, usize, &str)) -> Result<StudyOutputs> {
-    let mut w = Writer { dir: &options.out_dir, png: options.png, files: Vec::new() };
+pub fn build(
+    inputs: &StudyInputs,
+    options: &StudyOptions,
+    progress: &mut dyn FnMut(usize, usize, &str),
+) -> Result<StudyOutputs> {
+    let mut w = Writer {
+        dir: &options.out_dir,
+        png: options.png,
+        files: Vec::new(),
+    };
     let mut rows = Vec::new();
 
     // Read everything first, so a bad input fails before any figure is drawn.
-    let gwas: Vec<GwasTable> = inputs.gwas.iter().map(|p| GwasTable::read(p)).collect::<Result<_, _>>()?;
-    let assoc: Vec<AssocTable> = inputs.assoc.iter().map(|p| AssocTable::read(p)).collect::<Result<_, _>>()?;
-    let mmd: Vec<MmdTable> = inputs.mmd.iter().map(|p| MmdTable::read(p)).collect::<Result<_, _>>()?;
-    let log = inputs.training_log.as_deref().map(TrainingLog::read).transpose()?;
+    let gwas: Vec<GwasTable> = inputs
+        .gwas
+        .iter()
+        .map(|p| GwasTable::read(p))
+        .collect::<Result<_, _>>()?;
+    let assoc: Vec<AssocTable> = inputs
+        .assoc
+        .iter()
+        .map(|p| AssocTable::read(p))
+        .collect::<Result<_, _>>()?;
+    let mmd: Vec<MmdTable> = inputs
+        .mmd
+        .iter()
+        .map(|p| MmdTable::read(p))
+        .collect::<Result<_, _>>()?;
+    let log = inputs
+        .training_log
+        .as_deref()
+        .map(TrainingLog::read)
+        .transpose()?;
     let grid = inputs.grid.as_deref().map(GridTable::read).transpose()?;
-    let variance = inputs.variance.as_deref().map(VarianceTable::read).transpose()?;
-    let latent = inputs.latent.as_deref().map(FeatureTable::read).transpose()?;
+    let variance = inputs
+        .variance
+        .as_deref()
+        .map(VarianceTable::read)
+        .transpose()?;
+    let latent = inputs
+        .latent
+        .as_deref()
+        .map(FeatureTable::read)
+        .transpose()?;
     let pheno = inputs.pheno.as_deref().map(PhenoTable::read).transpose()?;
-    let manifests: Vec<(PathBuf, RunManifest)> =
-        inputs.manifests.iter().map(|p| RunManifest::read(p).map(|m| (p.clone(), m))).collect::<Result<_, _>>()?;
+    let manifests: Vec<(PathBuf, RunManifest)> = inputs
+        .manifests
+        .iter()
+        .map(|p| RunManifest::read(p).map(|m| (p.clone(), m)))
+        .collect::<Result<_, _>>()?;
     if latent.is_some() && pheno.is_none() {
-        return Err(ReportError::Invalid("a latent-space scatter (--latent) needs --pheno with the diagnosis column".into()));
+        return Err(ReportError::Invalid(
+            "a latent-space scatter (--latent) needs --pheno with the diagnosis column".into(),
+        ));
     }
     let mut ld = inputs.bfile.as_deref().map(LdSource::open).transpose()?;
 
-    for (kind, paths) in [("GWAS table", &inputs.gwas), ("association table", &inputs.assoc), ("MMD table", &inputs.mmd), ("run manifest", &inputs.manifests)] {
+    for (kind, paths) in [
+        ("GWAS table", &inputs.gwas),
+        ("association table", &inputs.assoc),
+        ("MMD table", &inputs.mmd),
+        ("run manifest", &inputs.manifests),
+    ] {
         for p in paths {
             rows.push(input_row(kind, p)?);
         }
@@ -221,17 +292,32 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
     let genome_wide = options.manhattan.genome_wide;
     let all_hits = hits(&gwas, -options.loci_p.log10());
     let loci: Vec<Locus> = match ld.as_mut() {
-        Some(ld) => clump(&all_hits, options.window_bp, options.clump_r2, |a, b| {
-            match (ld.find(&a.id, &a.chrom, a.pos), ld.find(&b.id, &b.chrom, b.pos)) {
+        Some(ld) => clump(
+            &all_hits,
+            options.window_bp,
+            options.clump_r2,
+            |a, b| match (
+                ld.find(&a.id, &a.chrom, a.pos),
+                ld.find(&b.id, &b.chrom, b.pos),
+            ) {
                 (Some(i), Some(j)) => ld.r2(i, j),
                 _ => Ok(None),
-            }
-        })?,
+            },
+        )?,
         None => merge_by_distance(&all_hits, options.window_bp),
     };
-    let pheno_names: Vec<(usize, String)> = gwas.iter().enumerate().flat_map(|(t, g)| phenotypes(g).into_iter().map(move |p| (t, p))).collect();
-    let total = 1 + usize::from(log.is_some()) + usize::from(variance.is_some()) + usize::from(latent.is_some())
-        + 2 * pheno_names.len() + usize::from(pheno_names.len() > 1) + usize::from(!gwas.is_empty()) * (1 + options.regional_top.min(loci.len()));
+    let pheno_names: Vec<(usize, String)> = gwas
+        .iter()
+        .enumerate()
+        .flat_map(|(t, g)| phenotypes(g).into_iter().map(move |p| (t, p)))
+        .collect();
+    let total = 1
+        + usize::from(log.is_some())
+        + usize::from(variance.is_some())
+        + usize::from(latent.is_some())
+        + 2 * pheno_names.len()
+        + usize::from(pheno_names.len() > 1)
+        + usize::from(!gwas.is_empty()) * (1 + options.regional_top.min(loci.len()));
     let mut done = 0;
     let mut step = |what: &str| {
         done += 1;
@@ -242,19 +328,32 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
         Some(log) => {
             let figure = w.figure("training", &TrainingPlot { log: log.clone(), size: (1200, 420) }, "Training loss of each task (log scale where all losses are positive; validation lighter) and the GradNorm task weights per epoch.".into())?;
             step("training curves");
-            let summary = format!("{} epochs, tasks {}; {:.1} s of training logged.", log.epochs.len(), log.tasks().join(", "), log.total_seconds());
+            let summary = format!(
+                "{} epochs, tasks {}; {:.1} s of training logged.",
+                log.epochs.len(),
+                log.tasks().join(", "),
+                log.total_seconds()
+            );
             Some(TrainingView { figure, summary })
         }
         None => None,
     };
 
     let grid_view = grid.map(|g| {
-        let highlight = inputs.grid_rank.as_deref().and_then(|c| g.best_row(c, false));
+        let highlight = inputs
+            .grid_rank
+            .as_deref()
+            .and_then(|c| g.best_row(c, false));
         let note = match (&inputs.grid_rank, highlight) {
             (Some(c), Some(_)) => format!("{} runs; highlighted: smallest {c}.", g.rows.len()),
             _ => format!("{} runs.", g.rows.len()),
         };
-        TableView { columns: g.columns, rows: g.rows, highlight, note }
+        TableView {
+            columns: g.columns,
+            rows: g.rows,
+            highlight,
+            note,
+        }
     });
 
     let pca_variance = match variance {
@@ -268,7 +367,13 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
 
     let latent_view = match (&latent, &pheno) {
         (Some(features), Some(pheno)) => {
-            let plot = latent_plot(features, inputs.latent.as_deref().unwrap_or(Path::new("latent")), pheno, &inputs.diagnosis_column, options.max_latent_points)?;
+            let plot = latent_plot(
+                features,
+                inputs.latent.as_deref().unwrap_or(Path::new("latent")),
+                pheno,
+                &inputs.diagnosis_column,
+                options.max_latent_points,
+            )?;
             let f = w.figure("latent", &plot, format!("Latent space: the first two feature columns of each structure, coloured by {}; at most {} subjects per panel.", inputs.diagnosis_column, options.max_latent_points))?;
             step("latent scatter");
             Some(f)
@@ -289,9 +394,19 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
         let leads: Vec<LeadMark> = loci
             .iter()
             .filter(|l| &l.lead.pheno == name && l.lead.log10p >= genome_wide)
-            .map(|l| LeadMark { label: l.lead.id.clone(), chrom: l.lead.chrom.clone(), pos: l.lead.pos, log10p: l.lead.log10p })
+            .map(|l| LeadMark {
+                label: l.lead.id.clone(),
+                chrom: l.lead.chrom.clone(),
+                pos: l.lead.pos,
+                log10p: l.lead.log10p,
+            })
             .collect();
-        let plot = ManhattanPlot::new(name.clone(), &[(name.clone(), pts.clone())], leads, options.manhattan.clone());
+        let plot = ManhattanPlot::new(
+            name.clone(),
+            &[(name.clone(), pts.clone())],
+            leads,
+            options.manhattan.clone(),
+        );
         let n_sig = pts.iter().filter(|p| p.log10p >= genome_wide).count();
         let manhattan = w.figure(&format!("manhattan_{stem}"), &plot, format!("Manhattan plot of {name}: {} of {} variants drawn (all with p < 1e-3; below that, the highest per pixel column and band). Lines at p = 5e-8 and 1e-5; triangles mark lead variants of significant loci.", plot.n_drawn(), pts.len()))?;
         step("Manhattan plot");
@@ -301,7 +416,13 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
         if let Some(l) = lam {
             lambda.insert(name.clone(), l);
         }
-        let qq_fig = w.figure(&format!("qq_{stem}"), &qq, format!("QQ plot of {name} with the 95% band of uniform order statistics (Beta(i, n−i+1))."))?;
+        let qq_fig = w.figure(
+            &format!("qq_{stem}"),
+            &qq,
+            format!(
+                "QQ plot of {name} with the 95% band of uniform order statistics (Beta(i, n−i+1))."
+            ),
+        )?;
         step("QQ plot");
         let summary = format!(
             "{} variants tested; λGC = {}; {} variants with p < 5e-8.",
@@ -309,15 +430,30 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
             lam.map_or("NA".into(), |l| format!("{l:.3}")),
             n_sig
         );
-        pheno_views.push(PhenoView { name: name.clone(), anchor: format!("gwas-{stem}"), summary, manhattan, qq: qq_fig });
+        pheno_views.push(PhenoView {
+            name: name.clone(),
+            anchor: format!("gwas-{stem}"),
+            summary,
+            manhattan,
+            qq: qq_fig,
+        });
         if pheno_names.len() > 1 {
             all_points.push((name.clone(), pts));
         }
     }
     let multi = if pheno_names.len() > 1 {
-        let plot = ManhattanPlot::new("All phenotypes", &all_points, vec![], options.manhattan.clone());
+        let plot = ManhattanPlot::new(
+            "All phenotypes",
+            &all_points,
+            vec![],
+            options.manhattan.clone(),
+        );
         drop(all_points);
-        let f = w.figure("manhattan_all", &plot, "All phenotypes in one Manhattan plot, one colour per phenotype.".into())?;
+        let f = w.figure(
+            "manhattan_all",
+            &plot,
+            "All phenotypes in one Manhattan plot, one colour per phenotype.".into(),
+        )?;
         step("multi-phenotype Manhattan");
         Some(f)
     } else {
@@ -340,9 +476,17 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
                 locus.lead.chrom,
                 locus.lead.pos,
                 locus.lead.pheno,
-                if ld.is_some() { ", coloured by r² with the lead" } else { " (no genotypes given: r² unknown, grey)" }
+                if ld.is_some() {
+                    ", coloured by r² with the lead"
+                } else {
+                    " (no genotypes given: r² unknown, grey)"
+                }
             );
-            regional.push(w.figure(&format!("regional_{}_{}", k + 1, file_stem(&locus.lead.id)), &plot, caption)?);
+            regional.push(w.figure(
+                &format!("regional_{}_{}", k + 1, file_stem(&locus.lead.id)),
+                &plot,
+                caption,
+            )?);
             step("regional plot");
         }
         let method = match &inputs.bfile {
@@ -355,7 +499,11 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
             ),
             None => format!("Variants with p < {:e} grouped greedily from the most significant: a lead takes every hit within ±{} kb.", options.loci_p, options.window_bp / 1000),
         };
-        Some(LociView { method, table: loci_table(&loci), regional })
+        Some(LociView {
+            method,
+            table: loci_table(&loci),
+            regional,
+        })
     };
 
     let page = ReportPage {
@@ -376,7 +524,12 @@ pub fn build(inputs: &StudyInputs, options: &StudyOptions, progress: &mut dyn Fn
     let html = page.to_html()?;
     w.bytes("report.html", html.as_bytes())?;
     step("report.html");
-    Ok(StudyOutputs { files: w.files, lambda, n_loci: loci.len(), sections: page.section_ids().into_iter().map(str::to_owned).collect() })
+    Ok(StudyOutputs {
+        files: w.files,
+        lambda,
+        n_loci: loci.len(),
+        sections: page.section_ids().into_iter().map(str::to_owned).collect(),
+    })
 }
 
 fn manifest_view(path: &Path, m: &RunManifest) -> ManifestView {
@@ -386,7 +539,11 @@ fn manifest_view(path: &Path, m: &RunManifest) -> ManifestView {
         version: m.version.clone(),
         command_line: m.command_line.join(" "),
         parameters: serde_json::to_string_pretty(&m.parameters).unwrap_or_default(),
-        timings: m.timings.iter().map(|t| format!("{}: {:.2} s", t.step, t.seconds)).collect(),
+        timings: m
+            .timings
+            .iter()
+            .map(|t| format!("{}: {:.2} s", t.step, t.seconds))
+            .collect(),
     }
 }
 
@@ -406,12 +563,31 @@ fn group_order(labels: &[String]) -> Vec<String> {
     g
 }
 
-fn latent_plot(features: &FeatureTable, features_path: &Path, pheno: &PhenoTable, column: &str, max_points: usize) -> Result<LatentPlot> {
+fn latent_plot(
+    features: &FeatureTable,
+    features_path: &Path,
+    pheno: &PhenoTable,
+    column: &str,
+    max_points: usize,
+) -> Result<LatentPlot> {
     let col = pheno.column(column).ok_or_else(|| {
-        ReportError::Invalid(format!("{}: no column {column:?} for the diagnosis (have {})", pheno.path.display(), pheno.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")))
+        ReportError::Invalid(format!(
+            "{}: no column {column:?} for the diagnosis (have {})",
+            pheno.path.display(),
+            pheno
+                .columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     })?;
     if features.feature_names.len() < 2 {
-        return Err(ReportError::Invalid(format!("{}: a latent scatter needs at least two feature columns, found {}", features_path.display(), features.feature_names.len())));
+        return Err(ReportError::Invalid(format!(
+            "{}: a latent scatter needs at least two feature columns, found {}",
+            features_path.display(),
+            features.feature_names.len()
+        )));
     }
     let label = |i: usize| -> String {
         match &col.values {
@@ -426,7 +602,16 @@ fn latent_plot(features: &FeatureTable, features_path: &Path, pheno: &PhenoTable
     for structure in features.structure_names() {
         let (samples, values) = features.structure_matrix(&structure);
         let iids: Vec<&str> = samples.iter().map(|s| s.iid.as_str()).collect();
-        let join = Alignment::join(Side { name: features_path, iids: &iids }, Side { name: &pheno.path, iids: &pheno_iids })?;
+        let join = Alignment::join(
+            Side {
+                name: features_path,
+                iids: &iids,
+            },
+            Side {
+                name: &pheno.path,
+                iids: &pheno_iids,
+            },
+        )?;
         if join.is_empty() {
             return Err(ReportError::Invalid(format!("{join}")));
         }
@@ -444,22 +629,51 @@ fn latent_plot(features: &FeatureTable, features_path: &Path, pheno: &PhenoTable
         raw.push((structure, pts));
     }
     let groups = group_order(&labels_seen);
-    let index: HashMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.as_str(), i))
+        .collect();
     for (structure, pts) in raw {
         panels.push(LatentPanel {
             structure,
-            axes: (features.feature_names[0].clone(), features.feature_names[1].clone()),
-            points: pts.iter().map(|p| (p.0, p.1, index[p.2.as_str()])).collect(),
+            axes: (
+                features.feature_names[0].clone(),
+                features.feature_names[1].clone(),
+            ),
+            points: pts
+                .iter()
+                .map(|p| (p.0, p.1, index[p.2.as_str()]))
+                .collect(),
         });
     }
-    Ok(LatentPlot { panels, groups, width: 1050 })
+    Ok(LatentPlot {
+        panels,
+        groups,
+        width: 1050,
+    })
 }
 
 fn assoc_table(tables: &[AssocTable], max_rows: usize) -> TableView {
     let mut recs: Vec<_> = tables.iter().flat_map(|t| t.records.iter()).collect();
     recs.sort_by(|a, b| a.p.total_cmp(&b.p));
     let n = recs.len();
-    let columns = ["analysis", "outcome", "predictor", "structure", "covariates", "n", "beta", "se", "stat", "p", "95% CI", "OR", "R² / AUC", "AIC"];
+    let columns = [
+        "analysis",
+        "outcome",
+        "predictor",
+        "structure",
+        "covariates",
+        "n",
+        "beta",
+        "se",
+        "stat",
+        "p",
+        "95% CI",
+        "OR",
+        "R² / AUC",
+        "AIC",
+    ];
     let rows = recs
         .iter()
         .take(max_rows)
@@ -482,21 +696,45 @@ fn assoc_table(tables: &[AssocTable], max_rows: usize) -> TableView {
                 opt(r.odds_ratio),
                 match (r.r2, r.auc) {
                     (Some(r2), _) => format!("R² {}", fmt_num(r2)),
-                    (None, Some(auc)) => format!("AUC {}{}", fmt_num(auc), r.auc_cv.map_or(String::new(), |c| format!(" (CV {})", fmt_num(c)))),
+                    (None, Some(auc)) => format!(
+                        "AUC {}{}",
+                        fmt_num(auc),
+                        r.auc_cv
+                            .map_or(String::new(), |c| format!(" (CV {})", fmt_num(c)))
+                    ),
                     _ => "NA".into(),
                 },
                 opt(r.aic),
             ]
         })
         .collect();
-    TableView { columns: columns.iter().map(|s| (*s).to_owned()).collect(), rows, highlight: None, note: format!("{} of {n} rows, by p.", n.min(max_rows)) }
+    TableView {
+        columns: columns.iter().map(|s| (*s).to_owned()).collect(),
+        rows,
+        highlight: None,
+        note: format!("{} of {n} rows, by p.", n.min(max_rows)),
+    }
 }
 
 fn mmd_table(tables: &[MmdTable], max_rows: usize) -> TableView {
     let mut recs: Vec<_> = tables.iter().flat_map(|t| t.records.iter()).collect();
     recs.sort_by(|a, b| a.p_value.total_cmp(&b.p_value));
     let n = recs.len();
-    let columns = ["structure", "groups", "n", "estimator", "kernel", "bandwidth", "statistic", "p", "q (BH)", "p (FWER)", "null", "permutations", "seed"];
+    let columns = [
+        "structure",
+        "groups",
+        "n",
+        "estimator",
+        "kernel",
+        "bandwidth",
+        "statistic",
+        "p",
+        "q (BH)",
+        "p (FWER)",
+        "null",
+        "permutations",
+        "seed",
+    ];
     let rows = recs
         .iter()
         .take(max_rows)
@@ -518,11 +756,35 @@ fn mmd_table(tables: &[MmdTable], max_rows: usize) -> TableView {
             ]
         })
         .collect();
-    TableView { columns: columns.iter().map(|s| (*s).to_owned()).collect(), rows, highlight: None, note: format!("{} of {n} tests, by p; q = Benjamini–Hochberg within the family.", n.min(max_rows)) }
+    TableView {
+        columns: columns.iter().map(|s| (*s).to_owned()).collect(),
+        rows,
+        highlight: None,
+        note: format!(
+            "{} of {n} tests, by p; q = Benjamini–Hochberg within the family.",
+            n.min(max_rows)
+        ),
+    }
 }
 
 /// Columns of `top_loci.tsv`.
-pub const LOCI_COLUMNS: [&str; 15] = ["LOCUS", "CHROM", "POS", "ID", "PHENO", "A1", "A1_FREQ", "BETA", "SE", "P", "LOG10P", "START", "END", "N_HITS", "PHENOTYPES"];
+pub const LOCI_COLUMNS: [&str; 15] = [
+    "LOCUS",
+    "CHROM",
+    "POS",
+    "ID",
+    "PHENO",
+    "A1",
+    "A1_FREQ",
+    "BETA",
+    "SE",
+    "P",
+    "LOG10P",
+    "START",
+    "END",
+    "N_HITS",
+    "PHENOTYPES",
+];
 
 fn locus_cells(k: usize, l: &Locus) -> Vec<String> {
     let h = &l.lead;
@@ -558,22 +820,45 @@ fn loci_tsv(loci: &[Locus]) -> String {
 fn loci_table(loci: &[Locus]) -> TableView {
     TableView {
         columns: LOCI_COLUMNS.iter().map(|s| (*s).to_owned()).collect(),
-        rows: loci.iter().enumerate().map(|(k, l)| locus_cells(k, l)).collect(),
+        rows: loci
+            .iter()
+            .enumerate()
+            .map(|(k, l)| locus_cells(k, l))
+            .collect(),
         highlight: None,
-        note: if loci.is_empty() { "No variant passed the threshold.".into() } else { format!("{} loci.", loci.len()) },
+        note: if loci.is_empty() {
+            "No variant passed the threshold.".into()
+        } else {
+            format!("{} loci.", loci.len())
+        },
     }
 }
 
-fn regional_plot(gwas: &[GwasTable], locus: &Locus, half: i64, mut ld: Option<&mut LdSource>) -> Result<RegionalPlot> {
+fn regional_plot(
+    gwas: &[GwasTable],
+    locus: &Locus,
+    half: i64,
+    mut ld: Option<&mut LdSource>,
+) -> Result<RegionalPlot> {
     let lead = &locus.lead;
     let (from, to) = ((lead.pos - half).max(0), lead.pos + half);
-    let lead_index = ld.as_ref().and_then(|s| s.find(&lead.id, &lead.chrom, lead.pos));
+    let lead_index = ld
+        .as_ref()
+        .and_then(|s| s.find(&lead.id, &lead.chrom, lead.pos));
     let mut points = Vec::new();
     for r in gwas.iter().flat_map(|t| t.records.iter()) {
-        if r.pheno != lead.pheno || r.chrom != lead.chrom || r.test != "ADD" || r.pos < from || r.pos > to || r.id == lead.id {
+        if r.pheno != lead.pheno
+            || r.chrom != lead.chrom
+            || r.test != "ADD"
+            || r.pos < from
+            || r.pos > to
+            || r.id == lead.id
+        {
             continue;
         }
-        let Some(log10p) = record_log10p(r) else { continue };
+        let Some(log10p) = record_log10p(r) else {
+            continue;
+        };
         let r2 = match (ld.as_deref_mut(), lead_index) {
             (Some(src), Some(li)) => match src.find(&r.id, &r.chrom, r.pos) {
                 Some(j) => src.r2(li, j)?,
@@ -581,7 +866,11 @@ fn regional_plot(gwas: &[GwasTable], locus: &Locus, half: i64, mut ld: Option<&m
             },
             _ => None,
         };
-        points.push(RegionPoint { pos: r.pos, log10p, r2 });
+        points.push(RegionPoint {
+            pos: r.pos,
+            log10p,
+            r2,
+        });
     }
     Ok(RegionalPlot {
         title: format!("{} · {}", lead.id, lead.pheno),
@@ -611,13 +900,23 @@ mod tests {
 
     #[test]
     fn groups_sort_clinically() {
-        let g = group_order(&["AD".into(), "NA".into(), "CN".into(), "other".into(), "MCI".into(), "AD".into()]);
+        let g = group_order(&[
+            "AD".into(),
+            "NA".into(),
+            "CN".into(),
+            "other".into(),
+            "MCI".into(),
+            "AD".into(),
+        ]);
         assert_eq!(g, ["CN", "MCI", "AD", "other", "NA"]);
     }
 
     #[test]
     fn xml_declaration_is_stripped_for_inline_svg() {
-        assert_eq!(strip_xml_declaration("<?xml version=\"1.0\"?>\n<svg/>".into()), "<svg/>");
+        assert_eq!(
+            strip_xml_declaration("<?xml version=\"1.0\"?>\n<svg/>".into()),
+            "<svg/>"
+        );
         assert_eq!(strip_xml_declaration("<svg/>".into()), "<svg/>");
     }
 }

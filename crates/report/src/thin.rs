@@ -18,7 +18,11 @@ pub struct Thinning {
 
 impl Default for Thinning {
     fn default() -> Self {
-        Self { threshold: 3.0, band: 0.5, columns: 1200 }
+        Self {
+            threshold: 3.0,
+            band: 0.5,
+            columns: 1200,
+        }
     }
 }
 
@@ -27,8 +31,14 @@ impl Thinning {
     /// extent (points outside it are clamped into the edge columns).
     pub fn keep(&self, points: &[(f64, f64)], x_range: (f64, f64)) -> Vec<usize> {
         let columns = self.columns.max(1);
-        let band = if self.band > 0.0 { self.band } else { self.threshold.max(1e-9) };
-        let bands = ((self.threshold / band).ceil() as usize).max(1);
+        let band = if self.band > 0.0 {
+            self.band
+        } else {
+            self.threshold.max(1e-9)
+        };
+        // At most 4096 bands: a threshold far above the band height (or infinite) must not
+        // size the grid by it.
+        let bands = (self.threshold / band).ceil().clamp(1.0, 4096.0) as usize;
         let width = (x_range.1 - x_range.0).max(f64::MIN_POSITIVE);
         // Best point of each (column, band) cell: (index, y).
         let mut cells: Vec<Option<(usize, f64)>> = vec![None; columns * bands];
@@ -41,7 +51,8 @@ impl Thinning {
                 keep.push(i);
                 continue;
             }
-            let col = (((x - x_range.0) / width * columns as f64) as isize).clamp(0, columns as isize - 1) as usize;
+            let col = (((x - x_range.0) / width * columns as f64) as isize)
+                .clamp(0, columns as isize - 1) as usize;
             let row = ((y.max(0.0) / band) as usize).min(bands - 1);
             let cell = &mut cells[col * bands + row];
             if cell.is_none_or(|(_, best)| y > best) {
@@ -67,16 +78,25 @@ mod tests {
             state ^= state << 17;
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
-        (0..n).map(|_| (next() * 1000.0, -(next().max(1e-300)).log10())).collect()
+        (0..n)
+            .map(|_| (next() * 1000.0, -(next().max(1e-300)).log10()))
+            .collect()
     }
 
     #[test]
     fn every_point_above_the_threshold_is_kept() {
         let pts = scatter(1_000_000);
-        let t = Thinning { threshold: 3.0, band: 0.5, columns: 100 };
+        let t = Thinning {
+            threshold: 3.0,
+            band: 0.5,
+            columns: 100,
+        };
         let keep = t.keep(&pts, (0.0, 1000.0));
         let above: Vec<usize> = (0..pts.len()).filter(|&i| pts[i].1 >= 3.0).collect();
-        assert!(above.len() > 100, "the fixture has points above the threshold");
+        assert!(
+            above.len() > 100,
+            "the fixture has points above the threshold"
+        );
         let kept: std::collections::HashSet<usize> = keep.iter().copied().collect();
         assert!(above.iter().all(|i| kept.contains(i)));
         let below = keep.len() - above.len();
@@ -88,13 +108,40 @@ mod tests {
 
     #[test]
     fn each_cell_keeps_its_highest_point() {
-        let pts = vec![(0.1, 0.2), (0.2, 0.4), (0.3, 0.1), (1.5, 2.9), (1.6, 2.6), (1.7, 7.0)];
-        let t = Thinning { threshold: 3.0, band: 3.0, columns: 2 };
+        let pts = vec![
+            (0.1, 0.2),
+            (0.2, 0.4),
+            (0.3, 0.1),
+            (1.5, 2.9),
+            (1.6, 2.6),
+            (1.7, 7.0),
+        ];
+        let t = Thinning {
+            threshold: 3.0,
+            band: 3.0,
+            columns: 2,
+        };
         // columns: [0, 1) and [1, 2); one band below 3
         assert_eq!(t.keep(&pts, (0.0, 2.0)), vec![1, 3, 5]);
-        let t = Thinning { threshold: 3.0, band: 0.25, columns: 2 };
+        let t = Thinning {
+            threshold: 3.0,
+            band: 0.25,
+            columns: 2,
+        };
         // bands of 0.25: 0.2 and 0.1 share band 0, 0.4 is band 1; 2.9 band 11, 2.6 band 10
         assert_eq!(t.keep(&pts, (0.0, 2.0)), vec![0, 1, 3, 4, 5]);
+    }
+
+    #[test]
+    fn an_unbounded_threshold_keeps_the_grid_bounded() {
+        let pts = vec![(0.5, 1e6), (0.5, 2.0)];
+        let t = Thinning {
+            threshold: f64::INFINITY,
+            band: 0.5,
+            columns: 10,
+        };
+        // 4096 bands of 0.5: the huge value lands in the top band, 2.0 in band 4
+        assert_eq!(t.keep(&pts, (0.0, 1.0)), vec![0, 1]);
     }
 
     #[test]

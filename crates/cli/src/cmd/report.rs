@@ -97,11 +97,27 @@ pub struct ReportArgs {
 
 /// Runs `report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.loci_p > 0.0 && args.loci_p < 1.0, "--loci-p must be in (0, 1), found {}", args.loci_p);
-    anyhow::ensure!((0.0..=1.0).contains(&args.clump_r2), "--clump-r2 must be in [0, 1], found {}", args.clump_r2);
-    anyhow::ensure!(args.thin_threshold >= 0.0 && args.thin_band > 0.0, "--thin-threshold must be ≥ 0 and --thin-band > 0");
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let list = |v: &[PathBuf]| v.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+    anyhow::ensure!(
+        args.loci_p > 0.0 && args.loci_p < 1.0,
+        "--loci-p must be in (0, 1), found {}",
+        args.loci_p
+    );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.clump_r2),
+        "--clump-r2 must be in [0, 1], found {}",
+        args.clump_r2
+    );
+    anyhow::ensure!(
+        args.thin_threshold >= 0.0 && args.thin_band > 0.0,
+        "--thin-threshold must be ≥ 0 and --thin-band > 0"
+    );
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let list = |v: &[PathBuf]| {
+        v.iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+    };
     let opt = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let parameters = serde_json::json!({
         "out": args.out.display().to_string(),
@@ -176,10 +192,25 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         b.finish_and_clear();
     }
     let outputs = outputs?;
-    for p in inputs.gwas.iter().chain(&inputs.assoc).chain(&inputs.mmd).chain(&inputs.manifests) {
+    for p in inputs
+        .gwas
+        .iter()
+        .chain(&inputs.assoc)
+        .chain(&inputs.mmd)
+        .chain(&inputs.manifests)
+    {
         manifest.add_input(p)?;
     }
-    for p in [&inputs.latent, &inputs.pheno, &inputs.variance, &inputs.training_log, &inputs.grid].into_iter().flatten() {
+    for p in [
+        &inputs.latent,
+        &inputs.pheno,
+        &inputs.variance,
+        &inputs.training_log,
+        &inputs.grid,
+    ]
+    .into_iter()
+    .flatten()
+    {
         manifest.add_input(p)?;
     }
     if let Some(prefix) = &inputs.bfile {
@@ -197,7 +228,12 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         "files": outputs.files.len(),
     });
     manifest.write(&args.out.join("report.manifest.json"))?;
-    println!("report: {} ({} sections, {} loci)", args.out.join("report.html").display(), outputs.sections.len(), outputs.n_loci);
+    println!(
+        "report: {} ({} sections, {} loci)",
+        args.out.join("report.html").display(),
+        outputs.sections.len(),
+        outputs.n_loci
+    );
     for (pheno, l) in &outputs.lambda {
         println!("lambda_gc\t{pheno}\t{l:.4}");
     }

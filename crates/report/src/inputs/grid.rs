@@ -26,16 +26,28 @@ impl GridTable {
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let (columns, rows) = super::tsv_lines(path, text)?;
         if columns.iter().any(String::is_empty) {
-            return Err(ReportError::input(path, 1, "the header has an empty column name"));
+            return Err(ReportError::input(
+                path,
+                1,
+                "the header has an empty column name",
+            ));
         }
-        Ok(Self { columns, rows: rows.into_iter().map(|(_, r)| r).collect() })
+        Ok(Self {
+            columns,
+            rows: rows.into_iter().map(|(_, r)| r).collect(),
+        })
     }
 
     /// The row with the smallest (or largest, `maximise`) numeric value of `column`;
     /// None when the column is absent or has no numbers.
     pub fn best_row(&self, column: &str, maximise: bool) -> Option<usize> {
         let c = self.columns.iter().position(|n| n == column)?;
-        let values = self.rows.iter().enumerate().filter_map(|(i, r)| r[c].parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| (i, v)));
+        let values = self.rows.iter().enumerate().filter_map(|(i, r)| {
+            r[c].parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(|v| (i, v))
+        });
         if maximise {
             values.max_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
         } else {
@@ -50,7 +62,11 @@ mod tests {
 
     #[test]
     fn reads_rows_and_finds_the_best() {
-        let g = GridTable::parse(Path::new("g.tsv"), "## grid\n#alpha\tlr\tval_loss\n1.5\t0.01\t0.30\n0.5\t0.01\t0.25\n\n1.0\t0.1\tNA\n").unwrap();
+        let g = GridTable::parse(
+            Path::new("g.tsv"),
+            "## grid\n#alpha\tlr\tval_loss\n1.5\t0.01\t0.30\n0.5\t0.01\t0.25\n\n1.0\t0.1\tNA\n",
+        )
+        .unwrap();
         assert_eq!(g.columns, ["alpha", "lr", "val_loss"]);
         assert_eq!(g.rows.len(), 3);
         assert_eq!(g.best_row("val_loss", false), Some(1));
@@ -61,8 +77,14 @@ mod tests {
     #[test]
     fn ragged_rows_are_errors_with_their_line() {
         let e = GridTable::parse(Path::new("g.tsv"), "a\tb\n1\t2\n3\n").unwrap_err();
-        assert_eq!(e.to_string(), "g.tsv: line 3: 1 tab-separated fields, but the header has 2");
+        assert_eq!(
+            e.to_string(),
+            "g.tsv: line 3: 1 tab-separated fields, but the header has 2"
+        );
         let e = GridTable::parse(Path::new("g.tsv"), "").unwrap_err();
-        assert_eq!(e.to_string(), "g.tsv: line 1: empty file: expected a header line");
+        assert_eq!(
+            e.to_string(),
+            "g.tsv: line 1: empty file: expected a header line"
+        );
     }
 }

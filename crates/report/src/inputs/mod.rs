@@ -22,7 +22,10 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
 /// The header and data lines of a tab-separated file: blank lines and `#`/`##` comment lines
 /// before the header are skipped; a header line may itself start with `#`. Each line comes
 /// with its 1-based number.
-pub(crate) fn tsv_lines(path: &Path, text: &str) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+pub(crate) fn tsv_lines(
+    path: &Path,
+    text: &str,
+) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -35,7 +38,11 @@ pub(crate) fn tsv_lines(path: &Path, text: &str) -> Result<(Vec<String>, Vec<(us
                 if line.starts_with("##") {
                     continue;
                 }
-                let names: Vec<String> = line.trim_start_matches('#').split('\t').map(|s| s.trim().to_owned()).collect();
+                let names: Vec<String> = line
+                    .trim_start_matches('#')
+                    .split('\t')
+                    .map(|s| s.trim().to_owned())
+                    .collect();
                 header = Some(names);
             }
             Some(h) => {
@@ -44,13 +51,18 @@ pub(crate) fn tsv_lines(path: &Path, text: &str) -> Result<(Vec<String>, Vec<(us
                     return Err(ReportError::input(
                         path,
                         i + 1,
-                        format!("{} tab-separated fields, but the header has {}", fields.len(), h.len()),
+                        format!(
+                            "{} tab-separated fields, but the header has {}",
+                            fields.len(),
+                            h.len()
+                        ),
                     ));
                 }
                 rows.push((i + 1, fields));
             }
         }
     }
-    let header = header.ok_or_else(|| ReportError::input(path, 1, "empty file: expected a header line"))?;
+    let header =
+        header.ok_or_else(|| ReportError::input(path, 1, "empty file: expected a header line"))?;
     Ok((header, rows))
 }

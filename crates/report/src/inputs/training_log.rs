@@ -43,7 +43,12 @@ pub struct TrainingLog {
     pub epochs: Vec<EpochRecord>,
 }
 
-fn task_map(path: &Path, line: usize, obj: &serde_json::Map<String, Value>, key: &str) -> Result<BTreeMap<String, f64>> {
+fn task_map(
+    path: &Path,
+    line: usize,
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<BTreeMap<String, f64>> {
     let mut out = BTreeMap::new();
     match obj.get(key) {
         None | Some(Value::Null) => {}
@@ -55,13 +60,21 @@ fn task_map(path: &Path, line: usize, obj: &serde_json::Map<String, Value>, key:
                         out.insert(task.clone(), n.as_f64().unwrap_or(f64::NAN));
                     }
                     other => {
-                        return Err(ReportError::input(path, line, format!("{key}.{task}: expected a number, found {other}")));
+                        return Err(ReportError::input(
+                            path,
+                            line,
+                            format!("{key}.{task}: expected a number, found {other}"),
+                        ));
                     }
                 }
             }
         }
         Some(other) => {
-            return Err(ReportError::input(path, line, format!("{key}: expected an object of task → number, found {other}")));
+            return Err(ReportError::input(
+                path,
+                line,
+                format!("{key}: expected an object of task → number, found {other}"),
+            ));
         }
     }
     Ok(out)
@@ -81,22 +94,42 @@ impl TrainingLog {
             if line.trim().is_empty() {
                 continue;
             }
-            let value: Value =
-                serde_json::from_str(line).map_err(|e| ReportError::input(path, n, format!("not JSON: {e}")))?;
+            let value: Value = serde_json::from_str(line)
+                .map_err(|e| ReportError::input(path, n, format!("not JSON: {e}")))?;
             let Value::Object(obj) = value else {
-                return Err(ReportError::input(path, n, "expected one JSON object per line"));
+                return Err(ReportError::input(
+                    path,
+                    n,
+                    "expected one JSON object per line",
+                ));
             };
-            let epoch = obj
-                .get("epoch")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| ReportError::input(path, n, format!("\"epoch\": expected a non-negative integer, found {}", obj.get("epoch").map_or("nothing".into(), Value::to_string))))?;
+            let epoch = obj.get("epoch").and_then(Value::as_u64).ok_or_else(|| {
+                ReportError::input(
+                    path,
+                    n,
+                    format!(
+                        "\"epoch\": expected a non-negative integer, found {}",
+                        obj.get("epoch").map_or("nothing".into(), Value::to_string)
+                    ),
+                )
+            })?;
             let losses = task_map(path, n, &obj, "losses")?;
             if losses.is_empty() {
-                return Err(ReportError::input(path, n, "\"losses\": expected at least one task's loss"));
+                return Err(ReportError::input(
+                    path,
+                    n,
+                    "\"losses\": expected at least one task's loss",
+                ));
             }
             let seconds = match obj.get("seconds") {
                 None | Some(Value::Null) => None,
-                Some(v) => Some(v.as_f64().ok_or_else(|| ReportError::input(path, n, format!("\"seconds\": expected a number, found {v}")))?),
+                Some(v) => Some(v.as_f64().ok_or_else(|| {
+                    ReportError::input(
+                        path,
+                        n,
+                        format!("\"seconds\": expected a number, found {v}"),
+                    )
+                })?),
             };
             epochs.push(EpochRecord {
                 epoch,
@@ -114,7 +147,11 @@ impl TrainingLog {
 
     /// Every task named in the losses, sorted.
     pub fn tasks(&self) -> Vec<String> {
-        let mut t: Vec<String> = self.epochs.iter().flat_map(|e| e.losses.keys().cloned()).collect();
+        let mut t: Vec<String> = self
+            .epochs
+            .iter()
+            .flat_map(|e| e.losses.keys().cloned())
+            .collect();
         t.sort();
         t.dedup();
         t
@@ -160,13 +197,23 @@ mod tests {
             err("{\"epoch\": 1, \"losses\": {\"a\": 1}}\n{\"epoch\": \"two\", \"losses\": {\"a\": 1}}"),
             "log.jsonl: line 2: \"epoch\": expected a non-negative integer, found \"two\""
         );
-        assert!(err("{\"epoch\": 1, \"losses\": {\"a\": 1}\n").starts_with("log.jsonl: line 1: not JSON"));
-        assert_eq!(err("[1, 2]"), "log.jsonl: line 1: expected one JSON object per line");
-        assert_eq!(err("{\"epoch\": 1, \"losses\": {}}"), "log.jsonl: line 1: \"losses\": expected at least one task's loss");
+        assert!(err("{\"epoch\": 1, \"losses\": {\"a\": 1}\n")
+            .starts_with("log.jsonl: line 1: not JSON"));
+        assert_eq!(
+            err("[1, 2]"),
+            "log.jsonl: line 1: expected one JSON object per line"
+        );
+        assert_eq!(
+            err("{\"epoch\": 1, \"losses\": {}}"),
+            "log.jsonl: line 1: \"losses\": expected at least one task's loss"
+        );
         assert_eq!(
             err("{\"epoch\": 1, \"losses\": {\"a\": \"x\"}}"),
             "log.jsonl: line 1: losses.a: expected a number, found \"x\""
         );
-        assert_eq!(err("\n\n"), "log.jsonl: line 1: no epochs in the training log");
+        assert_eq!(
+            err("\n\n"),
+            "log.jsonl: line 1: no epochs in the training log"
+        );
     }
 }

@@ -35,19 +35,50 @@ impl VarianceTable {
         let (header, lines) = super::tsv_lines(path, text)?;
         let col = |name: &str| {
             header.iter().position(|h| h == name).ok_or_else(|| {
-                ReportError::input(path, 1, format!("no column {name:?} (have {})", header.join(", ")))
+                ReportError::input(
+                    path,
+                    1,
+                    format!("no column {name:?} (have {})", header.join(", ")),
+                )
             })
         };
-        let (s, c, r) = (col("structure")?, col("component")?, col("explained_variance_ratio")?);
+        let (s, c, r) = (
+            col("structure")?,
+            col("component")?,
+            col("explained_variance_ratio")?,
+        );
         let mut rows = Vec::with_capacity(lines.len());
         for (line, f) in lines {
-            let component = f[c].parse::<u32>().ok().filter(|k| *k >= 1).ok_or_else(|| {
-                ReportError::input(path, line, format!("component: expected an integer ≥ 1, found {:?}", f[c]))
-            })?;
-            let ratio = f[r].parse::<f64>().ok().filter(|x| (0.0..=1.0).contains(x)).ok_or_else(|| {
-                ReportError::input(path, line, format!("explained_variance_ratio: expected a number in [0, 1], found {:?}", f[r]))
-            })?;
-            rows.push(VarianceRow { structure: f[s].clone(), component, ratio });
+            let component = f[c]
+                .parse::<u32>()
+                .ok()
+                .filter(|k| *k >= 1)
+                .ok_or_else(|| {
+                    ReportError::input(
+                        path,
+                        line,
+                        format!("component: expected an integer ≥ 1, found {:?}", f[c]),
+                    )
+                })?;
+            let ratio = f[r]
+                .parse::<f64>()
+                .ok()
+                .filter(|x| (0.0..=1.0).contains(x))
+                .ok_or_else(|| {
+                    ReportError::input(
+                        path,
+                        line,
+                        format!(
+                            "explained_variance_ratio: expected a number in [0, 1], found {:?}",
+                            f[r]
+                        ),
+                    )
+                })?;
+            rows.push(VarianceRow {
+                structure: f[s].clone(),
+                component,
+                ratio,
+            });
         }
         Ok(Self { rows })
     }
@@ -55,7 +86,11 @@ impl VarianceTable {
     /// Structures in order of first appearance.
     pub fn structures(&self) -> Vec<String> {
         let mut seen = std::collections::HashSet::new();
-        self.rows.iter().filter(|r| seen.insert(r.structure.as_str())).map(|r| r.structure.clone()).collect()
+        self.rows
+            .iter()
+            .filter(|r| seen.insert(r.structure.as_str()))
+            .map(|r| r.structure.clone())
+            .collect()
     }
 }
 
@@ -72,12 +107,34 @@ mod tests {
         .unwrap();
         assert_eq!(t.rows.len(), 3);
         assert_eq!(t.structures(), ["hippo", "thal"]);
-        assert_eq!(t.rows[1], VarianceRow { structure: "hippo".into(), component: 2, ratio: 0.2 });
-        let e = VarianceTable::parse(Path::new("v.tsv"), "structure\tcomponent\texplained_variance_ratio\nh\t0\t0.1\n").unwrap_err();
-        assert_eq!(e.to_string(), "v.tsv: line 2: component: expected an integer ≥ 1, found \"0\"");
-        let e = VarianceTable::parse(Path::new("v.tsv"), "structure\tcomponent\tratio\n").unwrap_err();
+        assert_eq!(
+            t.rows[1],
+            VarianceRow {
+                structure: "hippo".into(),
+                component: 2,
+                ratio: 0.2
+            }
+        );
+        let e = VarianceTable::parse(
+            Path::new("v.tsv"),
+            "structure\tcomponent\texplained_variance_ratio\nh\t0\t0.1\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "v.tsv: line 2: component: expected an integer ≥ 1, found \"0\""
+        );
+        let e =
+            VarianceTable::parse(Path::new("v.tsv"), "structure\tcomponent\tratio\n").unwrap_err();
         assert_eq!(e.to_string(), "v.tsv: line 1: no column \"explained_variance_ratio\" (have structure, component, ratio)");
-        let e = VarianceTable::parse(Path::new("v.tsv"), "structure\tcomponent\texplained_variance_ratio\nh\t1\t1.5\n").unwrap_err();
-        assert!(e.to_string().contains("line 2: explained_variance_ratio"), "{e}");
+        let e = VarianceTable::parse(
+            Path::new("v.tsv"),
+            "structure\tcomponent\texplained_variance_ratio\nh\t1\t1.5\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("line 2: explained_variance_ratio"),
+            "{e}"
+        );
     }
 }

@@ -18,7 +18,12 @@ pub fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         for family in ["sans-serif", "serif", "monospace"] {
-            for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic, FontStyle::Oblique] {
+            for style in [
+                FontStyle::Normal,
+                FontStyle::Bold,
+                FontStyle::Italic,
+                FontStyle::Oblique,
+            ] {
                 // The bytes are a valid TrueType font (checked by the test below), so this
                 // cannot fail at run time.
                 let _ = plotters::style::register_font(family, style, DEJAVU_SANS_SUBSET);
@@ -31,6 +36,11 @@ pub fn register() {
 mod tests {
     #[test]
     fn the_embedded_font_parses() {
-        assert!(plotters::style::register_font("test-family", plotters::style::FontStyle::Normal, super::DEJAVU_SANS_SUBSET).is_ok());
+        assert!(plotters::style::register_font(
+            "test-family",
+            plotters::style::FontStyle::Normal,
+            super::DEJAVU_SANS_SUBSET
+        )
+        .is_ok());
     }
 }

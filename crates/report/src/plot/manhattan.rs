@@ -36,7 +36,13 @@ pub struct ManhattanOptions {
 
 impl Default for ManhattanOptions {
     fn default() -> Self {
-        Self { size: (1400, 480), genome_wide: -(5e-8f64).log10(), suggestive: 5.0, thin_threshold: 3.0, thin_band: 0.5 }
+        Self {
+            size: (1400, 480),
+            genome_wide: -(5e-8f64).log10(),
+            suggestive: 5.0,
+            thin_threshold: 3.0,
+            thin_band: 0.5,
+        }
     }
 }
 
@@ -81,10 +87,27 @@ pub struct ManhattanPlot {
 
 impl ManhattanPlot {
     /// Lays out and thins the phenotypes' points. The layout covers every point given.
-    pub fn new(title: impl Into<String>, phenos: &[(String, Vec<AssocPoint>)], leads: Vec<LeadMark>, options: ManhattanOptions) -> Self {
-        let layout = GenomeLayout::from_positions(phenos.iter().flat_map(|(_, pts)| pts.iter().map(|p| (p.chrom.as_str(), p.pos))));
-        let columns = options.size.0.saturating_sub(Y_LABEL_AREA + RIGHT_MARGIN).max(1) as usize;
-        let thinning = Thinning { threshold: options.thin_threshold, band: options.thin_band, columns };
+    pub fn new(
+        title: impl Into<String>,
+        phenos: &[(String, Vec<AssocPoint>)],
+        leads: Vec<LeadMark>,
+        options: ManhattanOptions,
+    ) -> Self {
+        let layout = GenomeLayout::from_positions(
+            phenos
+                .iter()
+                .flat_map(|(_, pts)| pts.iter().map(|p| (p.chrom.as_str(), p.pos))),
+        );
+        let columns = options
+            .size
+            .0
+            .saturating_sub(Y_LABEL_AREA + RIGHT_MARGIN)
+            .max(1) as usize;
+        let thinning = Thinning {
+            threshold: options.thin_threshold,
+            band: options.thin_band,
+            columns,
+        };
         let x_range = (0.0, layout.total());
         let tracks = phenos
             .iter()
@@ -103,10 +126,23 @@ impl ManhattanPlot {
                     xy.push((layout.x(ci, p.pos), p.log10p));
                 }
                 let keep = thinning.keep(&xy, x_range);
-                Track { name: name.clone(), points: keep.into_iter().map(|i| (xy[i].0, xy[i].1, chrom_of[i])).collect(), n_total: pts.len() }
+                Track {
+                    name: name.clone(),
+                    points: keep
+                        .into_iter()
+                        .map(|i| (xy[i].0, xy[i].1, chrom_of[i]))
+                        .collect(),
+                    n_total: pts.len(),
+                }
             })
             .collect();
-        Self { title: title.into(), layout, tracks, leads, options }
+        Self {
+            title: title.into(),
+            layout,
+            tracks,
+            leads,
+            options,
+        }
     }
 
     /// Points drawn over all tracks.
@@ -115,10 +151,13 @@ impl ManhattanPlot {
     }
 
     fn y_max(&self) -> f64 {
-        let top = self.tracks.iter().flat_map(|t| t.points.iter().map(|p| p.1)).fold(0.0f64, f64::max);
+        let top = self
+            .tracks
+            .iter()
+            .flat_map(|t| t.points.iter().map(|p| p.1))
+            .fold(0.0f64, f64::max);
         (top * 1.08).max(self.options.genome_wide + 1.0)
     }
-
 }
 
 impl Plot for ManhattanPlot {
@@ -156,7 +195,12 @@ impl Plot for ManhattanPlot {
         let label_style = TextStyle::from(("sans-serif", 13).into_font()).pos(text_anchor_top());
         for c in &self.layout.chroms {
             let (px, py) = chart.backend_coord(&(c.mid(), 0.0));
-            area.draw(&Text::new(chrom_label(&c.name).to_owned(), (px, py + 6), label_style.clone())).map_err(err)?;
+            area.draw(&Text::new(
+                chrom_label(&c.name).to_owned(),
+                (px, py + 6),
+                label_style.clone(),
+            ))
+            .map_err(err)?;
         }
         let many = self.tracks.len() > 1;
         for (k, track) in self.tracks.iter().enumerate() {
@@ -168,23 +212,41 @@ impl Plot for ManhattanPlot {
                 }))
                 .map_err(err)?;
             if many {
-                series.label(track.name.clone()).legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
+                series
+                    .label(track.name.clone())
+                    .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
             }
         }
         let total = self.layout.total();
-        for (level, colour) in [(self.options.genome_wide, RGBColor(200, 30, 30)), (self.options.suggestive, RGBColor(120, 120, 200))] {
-            chart.draw_series(LineSeries::new([(0.0, level), (total, level)], colour.stroke_width(1))).map_err(err)?;
+        for (level, colour) in [
+            (self.options.genome_wide, RGBColor(200, 30, 30)),
+            (self.options.suggestive, RGBColor(120, 120, 200)),
+        ] {
+            chart
+                .draw_series(LineSeries::new(
+                    [(0.0, level), (total, level)],
+                    colour.stroke_width(1),
+                ))
+                .map_err(err)?;
         }
         let marks: Vec<(f64, &LeadMark)> = self
             .leads
             .iter()
-            .filter_map(|l| self.layout.index(&l.chrom).map(|ci| (self.layout.x(ci, l.pos), l)))
+            .filter_map(|l| {
+                self.layout
+                    .index(&l.chrom)
+                    .map(|ci| (self.layout.x(ci, l.pos), l))
+            })
             .collect();
         chart
             .draw_series(marks.iter().map(|(x, l)| {
                 EmptyElement::at((*x, l.log10p))
                     + TriangleMarker::new((0, 0), 5, RGBColor(200, 30, 30).filled())
-                    + Text::new(l.label.clone(), (0, -8), TextStyle::from(("sans-serif", 12).into_font()).pos(text_anchor_bottom()))
+                    + Text::new(
+                        l.label.clone(),
+                        (0, -8),
+                        TextStyle::from(("sans-serif", 12).into_font()).pos(text_anchor_bottom()),
+                    )
             }))
             .map_err(err)?;
         if many {

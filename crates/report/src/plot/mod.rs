@@ -50,8 +50,14 @@ pub fn render_svg<P: Plot>(plot: &P) -> Result<String> {
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, plot.size()).into_drawing_area();
-        plot.draw(&area).map_err(|message| ReportError::Plot { what: plot.name(), message })?;
-        area.present().map_err(|e| ReportError::Plot { what: plot.name(), message: e.to_string() })?;
+        plot.draw(&area).map_err(|message| ReportError::Plot {
+            what: plot.name(),
+            message,
+        })?;
+        area.present().map_err(|e| ReportError::Plot {
+            what: plot.name(),
+            message: e.to_string(),
+        })?;
     }
     Ok(svg)
 }
@@ -63,15 +69,27 @@ pub fn render_png<P: Plot>(plot: &P) -> Result<Vec<u8>> {
     let mut rgb = vec![255u8; w as usize * h as usize * 3];
     {
         let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        plot.draw(&area).map_err(|message| ReportError::Plot { what: plot.name(), message })?;
-        area.present().map_err(|e| ReportError::Plot { what: plot.name(), message: e.to_string() })?;
+        plot.draw(&area).map_err(|message| ReportError::Plot {
+            what: plot.name(),
+            message,
+        })?;
+        area.present().map_err(|e| ReportError::Plot {
+            what: plot.name(),
+            message: e.to_string(),
+        })?;
     }
-    encode_png(&rgb, w, h).map_err(|message| ReportError::Plot { what: plot.name(), message })
+    encode_png(&rgb, w, h).map_err(|message| ReportError::Plot {
+        what: plot.name(),
+        message,
+    })
 }
 
 /// Draws a plot as SVG and, if `png`, as PNG too.
 pub fn render<P: Plot>(plot: &P, png: bool) -> Result<Figure> {
-    Ok(Figure { svg: render_svg(plot)?, png: if png { Some(render_png(plot)?) } else { None } })
+    Ok(Figure {
+        svg: render_svg(plot)?,
+        png: if png { Some(render_png(plot)?) } else { None },
+    })
 }
 
 /// Encodes an RGB8 buffer as PNG (fast compression: plots are mostly flat colour).
@@ -112,8 +130,21 @@ pub fn palette(i: usize) -> RGBColor {
 
 /// A file-name-safe form of a label: letters, digits, `-`, `_` and `.` kept, the rest `_`.
 pub fn file_stem(label: &str) -> String {
-    let s: String = label.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' }).collect();
-    if s.is_empty() { "_".into() } else { s }
+    let s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "_".into()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +153,10 @@ mod tests {
 
     #[test]
     fn file_stems_are_safe() {
-        assert_eq!(file_stem("Left-Hippocampus PC1/z"), "Left-Hippocampus_PC1_z");
+        assert_eq!(
+            file_stem("Left-Hippocampus PC1/z"),
+            "Left-Hippocampus_PC1_z"
+        );
         assert_eq!(file_stem(""), "_");
     }
 }

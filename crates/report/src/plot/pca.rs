@@ -30,7 +30,10 @@ impl Plot for VariancePlot {
         area.fill(&WHITE).map_err(err)?;
         let rows = &self.table.rows;
         let n = rows.len().max(1) as i32;
-        let labels: Vec<String> = rows.iter().map(|r| format!("{} PC{}", r.structure, r.component)).collect();
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{} PC{}", r.structure, r.component))
+            .collect();
         let structures = self.table.structures();
         let x_max = rows.iter().map(|r| r.ratio).fold(0.0, f64::max).max(0.05) * 1.1;
         let mut chart = ChartBuilder::on(area)
@@ -56,9 +59,18 @@ impl Plot for VariancePlot {
             .map_err(err)?;
         chart
             .draw_series(rows.iter().enumerate().map(|(i, r)| {
-                let k = structures.iter().position(|s| *s == r.structure).unwrap_or(0);
+                let k = structures
+                    .iter()
+                    .position(|s| *s == r.structure)
+                    .unwrap_or(0);
                 let i = i as i32;
-                let mut bar = Rectangle::new([(0.0, SegmentValue::Exact(i)), (r.ratio, SegmentValue::Exact(i + 1))], palette(k).filled());
+                let mut bar = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (r.ratio, SegmentValue::Exact(i + 1)),
+                    ],
+                    palette(k).filled(),
+                );
                 bar.set_margin(3, 3, 0, 0);
                 bar
             }))
@@ -107,16 +119,31 @@ impl Plot for LatentPlot {
         let (legend, grid) = area.split_vertically(40);
         let mut x = 10;
         for (k, g) in self.groups.iter().enumerate() {
-            legend.draw(&Circle::new((x + 5, 20), 5, palette(k).filled())).map_err(err)?;
-            legend.draw(&Text::new(g.clone(), (x + 14, 14), ("sans-serif", 13))).map_err(err)?;
+            legend
+                .draw(&Circle::new((x + 5, 20), 5, palette(k).filled()))
+                .map_err(err)?;
+            legend
+                .draw(&Text::new(g.clone(), (x + 14, 14), ("sans-serif", 13)))
+                .map_err(err)?;
             x += 30 + 8 * g.chars().count() as i32;
         }
         let rows = self.panels.len().div_ceil(PER_ROW).max(1);
         let cells = grid.split_evenly((rows, PER_ROW));
         for (panel, cell) in self.panels.iter().zip(cells.iter()) {
             let range = |f: fn(&(f64, f64, usize)) -> f64| {
-                let (lo, hi) = panel.points.iter().map(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
-                if lo.is_finite() && hi > lo { let pad = (hi - lo) * 0.05; (lo - pad)..(hi + pad) } else { -1.0..1.0 }
+                let (lo, hi) = panel
+                    .points
+                    .iter()
+                    .map(f)
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                        (a.min(v), b.max(v))
+                    });
+                if lo.is_finite() && hi > lo {
+                    let pad = (hi - lo) * 0.05;
+                    (lo - pad)..(hi + pad)
+                } else {
+                    -1.0..1.0
+                }
             };
             let mut chart = ChartBuilder::on(cell)
                 .caption(&panel.structure, ("sans-serif", 14))
@@ -137,7 +164,12 @@ impl Plot for LatentPlot {
                 .draw()
                 .map_err(err)?;
             chart
-                .draw_series(panel.points.iter().map(|&(x, y, g)| Circle::new((x, y), 2, palette(g).mix(0.7).filled())))
+                .draw_series(
+                    panel
+                        .points
+                        .iter()
+                        .map(|&(x, y, g)| Circle::new((x, y), 2, palette(g).mix(0.7).filled())),
+                )
                 .map_err(err)?;
         }
         Ok(())

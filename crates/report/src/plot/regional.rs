@@ -24,7 +24,10 @@ pub const LEAD: RGBColor = RGBColor(120, 40, 140);
 /// The colour of an r² value.
 pub fn r2_colour(r2: Option<f64>) -> RGBColor {
     match r2 {
-        Some(r) => R2_BINS.iter().find(|(hi, _)| r < *hi).map_or(R2_BINS[4].1, |(_, c)| *c),
+        Some(r) => R2_BINS
+            .iter()
+            .find(|(hi, _)| r < *hi)
+            .map_or(R2_BINS[4].1, |(_, c)| *c),
         None => NO_R2,
     }
 }
@@ -72,8 +75,17 @@ impl Plot for RegionalPlot {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         area.fill(&WHITE).map_err(err)?;
-        let y_max = self.points.iter().map(|p| p.log10p).fold(self.lead_log10p, f64::max).max(1.0) * 1.12;
-        let (x0, x1) = (self.range.0 as f64 / 1e6, (self.range.1.max(self.range.0 + 1)) as f64 / 1e6);
+        let y_max = self
+            .points
+            .iter()
+            .map(|p| p.log10p)
+            .fold(self.lead_log10p, f64::max)
+            .max(1.0)
+            * 1.12;
+        let (x0, x1) = (
+            self.range.0 as f64 / 1e6,
+            (self.range.1.max(self.range.0 + 1)) as f64 / 1e6,
+        );
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, ("sans-serif", 17))
             .margin(10)
@@ -94,25 +106,36 @@ impl Plot for RegionalPlot {
         let mut order: Vec<&RegionPoint> = self.points.iter().collect();
         order.sort_by(|a, b| a.r2.unwrap_or(-1.0).total_cmp(&b.r2.unwrap_or(-1.0)));
         chart
-            .draw_series(order.iter().map(|p| Circle::new((p.pos as f64 / 1e6, p.log10p), 3, r2_colour(p.r2).filled())))
+            .draw_series(
+                order.iter().map(|p| {
+                    Circle::new((p.pos as f64 / 1e6, p.log10p), 3, r2_colour(p.r2).filled())
+                }),
+            )
             .map_err(err)?;
         let lead = (self.lead_pos as f64 / 1e6, self.lead_log10p);
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at(lead)
                     + Polygon::new(vec![(0, -7), (6, 0), (0, 7), (-6, 0)], LEAD.filled())
-                    + Text::new(self.lead_id.clone(), (0, -10), TextStyle::from(("sans-serif", 13).into_font()).pos(text_anchor_bottom())),
+                    + Text::new(
+                        self.lead_id.clone(),
+                        (0, -10),
+                        TextStyle::from(("sans-serif", 13).into_font()).pos(text_anchor_bottom()),
+                    ),
             ))
             .map_err(err)?;
         // r² legend in the top-right corner.
         let (right, top) = chart.backend_coord(&(x1, y_max));
         let (lx, ly) = (right - 95, top + 8);
-        area.draw(&Text::new("r² with lead", (lx, ly), ("sans-serif", 12))).map_err(err)?;
+        area.draw(&Text::new("r² with lead", (lx, ly), ("sans-serif", 12)))
+            .map_err(err)?;
         let labels = ["< 0.2", "0.2–0.4", "0.4–0.6", "0.6–0.8", "≥ 0.8"];
         for (k, ((_, colour), label)) in R2_BINS.iter().rev().zip(labels.iter().rev()).enumerate() {
             let y = ly + 18 + 15 * k as i32;
-            area.draw(&Circle::new((lx + 5, y + 5), 4, colour.filled())).map_err(err)?;
-            area.draw(&Text::new(*label, (lx + 14, y - 1), ("sans-serif", 11))).map_err(err)?;
+            area.draw(&Circle::new((lx + 5, y + 5), 4, colour.filled()))
+                .map_err(err)?;
+            area.draw(&Text::new(*label, (lx + 14, y - 1), ("sans-serif", 11)))
+                .map_err(err)?;
         }
         Ok(())
     }

@@ -20,12 +20,21 @@ pub struct TrainingPlot {
 type Series = Vec<(String, Vec<(f64, f64)>)>;
 
 impl TrainingPlot {
-    fn series(&self, pick: impl Fn(&crate::inputs::EpochRecord) -> &std::collections::BTreeMap<String, f64>) -> Series {
+    fn series(
+        &self,
+        pick: impl Fn(&crate::inputs::EpochRecord) -> &std::collections::BTreeMap<String, f64>,
+    ) -> Series {
         self.log
             .tasks()
             .into_iter()
             .map(|t| {
-                let pts = self.log.epochs.iter().filter_map(|e| pick(e).get(&t).map(|v| (e.epoch as f64, *v))).filter(|p| p.1.is_finite()).collect();
+                let pts = self
+                    .log
+                    .epochs
+                    .iter()
+                    .filter_map(|e| pick(e).get(&t).map(|v| (e.epoch as f64, *v)))
+                    .filter(|p| p.1.is_finite())
+                    .collect();
                 (t, pts)
             })
             .filter(|(_, pts): &(String, Vec<(f64, f64)>)| !pts.is_empty())
@@ -45,15 +54,33 @@ fn tick(v: f64) -> String {
 /// One series: name, points, whether it is a validation curve, colour index.
 type Curve = (String, Vec<(f64, f64)>, bool, usize);
 
-fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, y_desc: &str, series: &[Curve], log_y: bool) -> DrawResult {
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    series: &[Curve],
+    log_y: bool,
+) -> DrawResult {
     let xs = series.iter().flat_map(|s| s.1.iter().map(|p| p.0));
-    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-    let (x0, x1) = if x0.is_finite() { (x0, x1.max(x0 + 1.0)) } else { (0.0, 1.0) };
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let (x0, x1) = if x0.is_finite() {
+        (x0, x1.max(x0 + 1.0))
+    } else {
+        (0.0, 1.0)
+    };
     let ys = series.iter().flat_map(|s| s.1.iter().map(|p| p.1));
-    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
     let (y0, y1) = if y0.is_finite() { (y0, y1) } else { (0.0, 1.0) };
     let mut builder = ChartBuilder::on(area);
-    builder.caption(title, ("sans-serif", 16)).margin(10).x_label_area_size(35).y_label_area_size(60);
+    builder
+        .caption(title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(60);
     macro_rules! body {
         ($chart:expr) => {{
             let mut chart = $chart;
@@ -72,7 +99,11 @@ fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, y_desc:
                 .map_err(err)?;
             for (name, pts, validation, k) in series {
                 let colour = palette(*k);
-                let style = if *validation { colour.mix(0.5).stroke_width(1) } else { colour.stroke_width(2) };
+                let style = if *validation {
+                    colour.mix(0.5).stroke_width(1)
+                } else {
+                    colour.stroke_width(2)
+                };
                 chart
                     .draw_series(LineSeries::new(pts.iter().copied(), style))
                     .map_err(err)?
@@ -90,11 +121,15 @@ fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, y_desc:
         }};
     }
     if log_y {
-        let chart = builder.build_cartesian_2d(x0..x1, (y0 * 0.9..y1 * 1.1).log_scale()).map_err(err)?;
+        let chart = builder
+            .build_cartesian_2d(x0..x1, (y0 * 0.9..y1 * 1.1).log_scale())
+            .map_err(err)?;
         body!(chart);
     } else {
         let pad = ((y1 - y0) * 0.08).max(1e-6);
-        let chart = builder.build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad)).map_err(err)?;
+        let chart = builder
+            .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
+            .map_err(err)?;
         body!(chart);
     }
     Ok(())
@@ -119,11 +154,23 @@ impl Plot for TrainingPlot {
         for (name, pts) in &train {
             losses.push((name.clone(), pts.clone(), false, colour(name)));
             if let Some((_, v)) = val.iter().find(|(n, _)| n == name) {
-                losses.push((format!("{name} (validation)"), v.clone(), true, colour(name)));
+                losses.push((
+                    format!("{name} (validation)"),
+                    v.clone(),
+                    true,
+                    colour(name),
+                ));
             }
         }
         let log_y = losses.iter().all(|s| s.1.iter().all(|p| p.1 > 0.0));
-        let weights: Vec<Curve> = self.series(|e| &e.weights).into_iter().map(|(n, p)| { let k = colour(&n); (n, p, false, k) }).collect();
+        let weights: Vec<Curve> = self
+            .series(|e| &e.weights)
+            .into_iter()
+            .map(|(n, p)| {
+                let k = colour(&n);
+                (n, p, false, k)
+            })
+            .collect();
         if weights.is_empty() {
             panel(area, "Loss per task", "Loss", &losses, log_y)
         } else {

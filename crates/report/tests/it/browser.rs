@@ -37,7 +37,9 @@ fn run_with_timeout(cmd: &mut Command, limit: Duration) -> (String, String) {
 
 #[test]
 fn report_renders_every_section_in_headless_chromium() {
-    let Some(chromium) = peer_tool("chromium") else { return };
+    let Some(chromium) = peer_tool("chromium") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report");
     let outputs = full_report(dir.path(), &out, true);
@@ -57,11 +59,27 @@ fn report_renders_every_section_in_headless_chromium() {
         ]),
         Duration::from_secs(120),
     );
-    let check = dom.split("data-render-check=\"").nth(1).and_then(|s| s.split('"').next()).expect("no render check in the DOM");
-    assert_eq!(check, format!("ok {} sections, 11 figures", outputs.sections.len()));
+    let check = dom
+        .split("data-render-check=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("no render check in the DOM");
+    assert_eq!(
+        check,
+        format!("ok {} sections, 11 figures", outputs.sections.len())
+    );
     for id in &outputs.sections {
-        assert!(dom.contains(&format!("id=\"{id}\"")), "section {id} missing from the DOM");
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "section {id} missing from the DOM"
+        );
     }
-    let console_errors: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
-    assert!(console_errors.is_empty(), "console errors: {console_errors:?}");
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(
+        console_errors.is_empty(),
+        "console errors: {console_errors:?}"
+    );
 }

@@ -4,13 +4,20 @@ use std::path::PathBuf;
 
 /// The crate's fixture folder.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
 }
 
 /// Reads a TSV fixture into header-less rows of fields.
 pub fn tsv_rows(name: &str) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(fixture(name)).unwrap();
-    text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split('\t').map(str::to_owned).collect()).collect()
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
 }
 
 /// Relative difference.
@@ -42,7 +49,10 @@ impl Rng {
 /// proportional to GRCh37's), null p-values except for peaks whose −log10 p decays with
 /// distance from each given (chromosome, position, peak −log10 p).
 pub fn synthetic_points(n: usize, seed: u64, peaks: &[(&str, i64, f64)]) -> Vec<AssocPoint> {
-    const LEN_MB: [i64; 22] = [249, 243, 198, 191, 181, 171, 159, 146, 141, 136, 135, 134, 115, 107, 102, 90, 81, 78, 59, 63, 48, 51];
+    const LEN_MB: [i64; 22] = [
+        249, 243, 198, 191, 181, 171, 159, 146, 141, 136, 135, 134, 115, 107, 102, 90, 81, 78, 59,
+        63, 48, 51,
+    ];
     let total: i64 = LEN_MB.iter().sum();
     let mut rng = Rng::new(seed);
     let mut out = Vec::with_capacity(n);
@@ -58,7 +68,12 @@ pub fn synthetic_points(n: usize, seed: u64, peaks: &[(&str, i64, f64)]) -> Vec<
                     log10p = log10p.max(top * (-d / 60_000.0).exp() * (0.6 + 0.4 * rng.uniform()));
                 }
             }
-            out.push(AssocPoint { row: out.len(), chrom: chrom.clone(), pos, log10p });
+            out.push(AssocPoint {
+                row: out.len(),
+                chrom: chrom.clone(),
+                pos,
+                log10p,
+            });
         }
     }
     out
@@ -93,7 +108,10 @@ pub fn synthetic_scan(pheno: &str, n: usize, seed: u64, peaks: &[(&str, i64, f64
             }
         })
         .collect();
-    GwasTable { records, metadata: Default::default() }
+    GwasTable {
+        records,
+        metadata: Default::default(),
+    }
 }
 
 /// Where tests leave plots for a person to look at.
@@ -125,11 +143,18 @@ pub fn svg_count(svg: &str, name: &[u8]) -> usize {
             Ok(Event::End(_)) => depth -= 1,
             Ok(Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => panic!("SVG does not parse at byte {}: {e}", reader.buffer_position()),
+            Err(e) => panic!(
+                "SVG does not parse at byte {}: {e}",
+                reader.buffer_position()
+            ),
         }
     }
     assert_eq!(depth, 0, "unbalanced SVG");
-    assert_eq!(root.as_deref(), Some(&b"svg"[..]), "root element is not <svg>");
+    assert_eq!(
+        root.as_deref(),
+        Some(&b"svg"[..]),
+        "root element is not <svg>"
+    );
     count
 }
 
@@ -194,10 +219,16 @@ pub fn svg_texts(svg: &str) -> Vec<String> {
 /// Finds a peer tool on PATH. In CI (the `CI` variable set) its absence fails the test; on a
 /// developer machine the test is skipped with a message.
 pub fn peer_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
-        assert!(std::env::var_os("CI").is_none(), "{name} is required in CI: run scripts/install/*.sh");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required in CI: run scripts/install/*.sh"
+        );
         eprintln!("skipped: {name} not installed");
     }
     found

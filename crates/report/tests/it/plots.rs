@@ -26,22 +26,47 @@ fn check_png(fig: &Figure, size: (u32, u32)) -> Vec<u8> {
     let (w, h, rgb) = decode_png(fig.png.as_ref().unwrap());
     assert_eq!((w, h), size);
     let non_white = rgb.chunks(3).filter(|p| p != &[255, 255, 255]).count();
-    assert!(non_white > (w * h / 200) as usize, "PNG nearly blank: {non_white} coloured pixels");
+    assert!(
+        non_white > (w * h / 200) as usize,
+        "PNG nearly blank: {non_white} coloured pixels"
+    );
     rgb
 }
 
 #[test]
 fn manhattan_has_every_significant_point_labels_and_text() {
-    let table = synthetic_scan("hippocampus_PC1", 60_000, 1, &[("19", 45_411_941, 40.0), ("6", 32_000_000, 12.0)]);
+    let table = synthetic_scan(
+        "hippocampus_PC1",
+        60_000,
+        1,
+        &[("19", 45_411_941, 40.0), ("6", 32_000_000, 12.0)],
+    );
     let pts = points_of(&table, "hippocampus_PC1");
     let loci = merge_by_distance(&hits(std::slice::from_ref(&table), 7.30103), 250_000);
     assert_eq!(loci.len(), 2, "{loci:?}");
-    let leads = loci.iter().map(|l| LeadMark { label: l.lead.id.clone(), chrom: l.lead.chrom.clone(), pos: l.lead.pos, log10p: l.lead.log10p }).collect();
+    let leads = loci
+        .iter()
+        .map(|l| LeadMark {
+            label: l.lead.id.clone(),
+            chrom: l.lead.chrom.clone(),
+            pos: l.lead.pos,
+            log10p: l.lead.log10p,
+        })
+        .collect();
     let opts = ManhattanOptions::default();
-    let plot = ManhattanPlot::new("hippocampus_PC1", &[("hippocampus_PC1".into(), pts.clone())], leads, opts.clone());
+    let plot = ManhattanPlot::new(
+        "hippocampus_PC1",
+        &[("hippocampus_PC1".into(), pts.clone())],
+        leads,
+        opts.clone(),
+    );
     let above = pts.iter().filter(|p| p.log10p >= 3.0).count();
     let drawn = plot.n_drawn();
-    assert!(drawn < pts.len() / 3, "thinning kept {drawn} of {}", pts.len());
+    assert!(
+        drawn < pts.len() / 3,
+        "thinning kept {drawn} of {}",
+        pts.len()
+    );
     let fig = render(&plot, true).unwrap();
     keep("manhattan", &fig);
     // every circle drawn is one point (the legend is off for one phenotype)
@@ -49,26 +74,50 @@ fn manhattan_has_every_significant_point_labels_and_text() {
     assert!(drawn >= above);
     let texts = svg_texts(&fig.svg);
     for l in &loci {
-        assert!(texts.contains(&l.lead.id), "lead {} not labelled", l.lead.id);
+        assert!(
+            texts.contains(&l.lead.id),
+            "lead {} not labelled",
+            l.lead.id
+        );
     }
     for c in 1..=22 {
-        assert!(texts.contains(&c.to_string()), "chromosome label {c} missing");
+        assert!(
+            texts.contains(&c.to_string()),
+            "chromosome label {c} missing"
+        );
     }
     let rgb = check_png(&fig, opts.size);
     // text under the x axis (chromosome labels and axis title) is rasterised
     let (w, h) = opts.size;
-    assert!(dark_fraction(&rgb, w, (60, h - 40, w - 20, h)) > 0.002, "no text under the x axis");
+    assert!(
+        dark_fraction(&rgb, w, (60, h - 40, w - 20, h)) > 0.002,
+        "no text under the x axis"
+    );
     // caption at the top
-    assert!(dark_fraction(&rgb, w, (w / 2 - 100, 0, w / 2 + 100, 30)) > 0.01, "no caption");
+    assert!(
+        dark_fraction(&rgb, w, (w / 2 - 100, 0, w / 2 + 100, 30)) > 0.01,
+        "no caption"
+    );
 }
 
 #[test]
 fn multi_phenotype_manhattan_has_a_legend_entry_per_phenotype() {
     let a = synthetic_scan("caudate_PC1", 20_000, 2, &[("3", 50_000_000, 15.0)]);
     let b = synthetic_scan("putamen_PC1", 20_000, 3, &[("11", 60_000_000, 9.0)]);
-    let phenos: Vec<(String, _)> =
-        [&a, &b].iter().flat_map(|t| phenotypes(t).into_iter().map(|p| (p.clone(), points_of(t, &p)))).collect();
-    let plot = ManhattanPlot::new("all phenotypes", &phenos, vec![], ManhattanOptions::default());
+    let phenos: Vec<(String, _)> = [&a, &b]
+        .iter()
+        .flat_map(|t| {
+            phenotypes(t)
+                .into_iter()
+                .map(|p| (p.clone(), points_of(t, &p)))
+        })
+        .collect();
+    let plot = ManhattanPlot::new(
+        "all phenotypes",
+        &phenos,
+        vec![],
+        ManhattanOptions::default(),
+    );
     let fig = render(&plot, true).unwrap();
     keep("manhattan_all", &fig);
     assert_eq!(svg_count(&fig.svg, b"circle"), plot.n_drawn() + 2);
@@ -79,7 +128,10 @@ fn multi_phenotype_manhattan_has_a_legend_entry_per_phenotype() {
 #[test]
 fn qq_plot_prints_lambda_and_draws_the_band() {
     let table = synthetic_scan("thalamus_PC1", 30_000, 4, &[("2", 100_000_000, 10.0)]);
-    let l: Vec<f64> = points_of(&table, "thalamus_PC1").iter().map(|p| p.log10p).collect();
+    let l: Vec<f64> = points_of(&table, "thalamus_PC1")
+        .iter()
+        .map(|p| p.log10p)
+        .collect();
     let plot = QqPlot::new("thalamus_PC1", &l, (520, 520));
     let lambda = plot.data.lambda.unwrap();
     assert!((lambda - 1.0).abs() < 0.05, "{lambda}");
@@ -96,7 +148,11 @@ fn regional_plot_colours_by_r2() {
         .map(|i| {
             let pos = 45_000_000 + i * 5_000;
             let d = ((pos - 45_500_000) as f64 / 100_000.0).abs();
-            RegionPoint { pos, log10p: 20.0 * (-d).exp() + 0.5, r2: if i % 17 == 0 { None } else { Some((-d).exp()) } }
+            RegionPoint {
+                pos,
+                log10p: 20.0 * (-d).exp() + 0.5,
+                r2: if i % 17 == 0 { None } else { Some((-d).exp()) },
+            }
         })
         .collect();
     let plot = RegionalPlot {
@@ -128,9 +184,19 @@ fn training_and_pca_figures_render() {
         ));
     }
     let log = TrainingLog::parse(std::path::Path::new("log.jsonl"), &text).unwrap();
-    let fig = render(&TrainingPlot { log, size: (1100, 400) }, true).unwrap();
+    let fig = render(
+        &TrainingPlot {
+            log,
+            size: (1100, 400),
+        },
+        true,
+    )
+    .unwrap();
     keep("training", &fig);
-    assert!(fig.svg.contains("GradNorm task weights") && fig.svg.contains("reconstruction (validation)"));
+    assert!(
+        fig.svg.contains("GradNorm task weights")
+            && fig.svg.contains("reconstruction (validation)")
+    );
     check_png(&fig, (1100, 400));
 
     let var = VarianceTable::parse(
@@ -138,7 +204,10 @@ fn training_and_pca_figures_render() {
         "structure\tcomponent\texplained_variance_ratio\nhippocampus\t1\t0.42\nhippocampus\t2\t0.17\nthalamus\t1\t0.55\nthalamus\t2\t0.12\n",
     )
     .unwrap();
-    let plot = VariancePlot { table: var, width: 700 };
+    let plot = VariancePlot {
+        table: var,
+        width: 700,
+    };
     let fig = render(&plot, true).unwrap();
     keep("variance", &fig);
     assert!(fig.svg.contains("hippocampus PC2"));
@@ -150,10 +219,16 @@ fn training_and_pca_figures_render() {
         .map(|s| LatentPanel {
             structure: (*s).into(),
             axes: ("PC1".into(), "PC2".into()),
-            points: (0..300).map(|i| (rng.uniform() + (i % 3) as f64 * 0.6, rng.uniform(), i % 3)).collect(),
+            points: (0..300)
+                .map(|i| (rng.uniform() + (i % 3) as f64 * 0.6, rng.uniform(), i % 3))
+                .collect(),
         })
         .collect();
-    let plot = LatentPlot { panels, groups: vec!["CN".into(), "MCI".into(), "AD".into()], width: 900 };
+    let plot = LatentPlot {
+        panels,
+        groups: vec!["CN".into(), "MCI".into(), "AD".into()],
+        width: 900,
+    };
     let fig = render(&plot, true).unwrap();
     keep("latent", &fig);
     assert_eq!(svg_count(&fig.svg, b"circle"), 4 * 300 + 3);
@@ -171,13 +246,34 @@ impl<P: biomarker_report::plot::Plot> SizeForTest for P {
 
 #[test]
 fn manhattan_svg_of_a_million_variants_stays_under_1_mb() {
-    let pts = crate::common::synthetic_points(1_000_000, 21, &[("19", 45_411_941, 50.0), ("2", 60_000_000, 15.0)]);
+    let pts = crate::common::synthetic_points(
+        1_000_000,
+        21,
+        &[("19", 45_411_941, 50.0), ("2", 60_000_000, 15.0)],
+    );
     assert!(pts.len() > 990_000);
-    let plot = ManhattanPlot::new("big", &[("big".into(), pts.clone())], vec![], ManhattanOptions::default());
+    let plot = ManhattanPlot::new(
+        "big",
+        &[("big".into(), pts.clone())],
+        vec![],
+        ManhattanOptions::default(),
+    );
     let above = pts.iter().filter(|p| p.log10p >= 3.0).count();
-    assert!(plot.n_drawn() >= above && above > 900, "{} drawn, {above} above 3", plot.n_drawn());
+    assert!(
+        plot.n_drawn() >= above && above > 900,
+        "{} drawn, {above} above 3",
+        plot.n_drawn()
+    );
     let svg = biomarker_report::plot::render_svg(&plot).unwrap();
-    assert!(svg.len() <= 1_000_000, "SVG of 10^6 variants is {} bytes", svg.len());
+    assert!(
+        svg.len() <= 1_000_000,
+        "SVG of 10^6 variants is {} bytes",
+        svg.len()
+    );
     assert_eq!(svg_count(&svg, b"circle"), plot.n_drawn());
-    eprintln!("10^6 variants: {} marks drawn, SVG {} bytes", plot.n_drawn(), svg.len());
+    eprintln!(
+        "10^6 variants: {} marks drawn, SVG {} bytes",
+        plot.n_drawn(),
+        svg.len()
+    );
 }
