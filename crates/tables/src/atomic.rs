@@ -48,7 +48,10 @@ impl AtomicFile {
     /// Flushes, syncs and renames the temporary file over the target.
     pub fn commit(self) -> Result<()> {
         let target = self.target;
-        self.temp.as_file().sync_all().map_err(|e| TableError::io(&target, e))?;
+        self.temp
+            .as_file()
+            .sync_all()
+            .map_err(|e| TableError::io(&target, e))?;
         self.temp
             .persist(&target)
             .map_err(|e| TableError::io(&target, e.error))?;
@@ -64,7 +67,9 @@ where
     let mut file = AtomicFile::create(target)?;
     let target = file.target.clone();
     let mut writer = BufWriter::new(file.file());
-    fill(&mut writer).and_then(|_| writer.flush()).map_err(|e| TableError::io(&target, e))?;
+    fill(&mut writer)
+        .and_then(|_| writer.flush())
+        .map_err(|e| TableError::io(&target, e))?;
     drop(writer);
     file.commit()
 }
@@ -84,7 +89,10 @@ mod tests {
         });
         assert!(err.is_err());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "old\n");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "temporary left behind: {names:?}");
         write_atomic(&target, |w| w.write_all(b"new\n")).unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");

@@ -97,12 +97,18 @@ pub enum TableError {
 impl TableError {
     /// Wraps an IO error with the file it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        TableError::Io { path: path.into(), source }
+        TableError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A format error with a message.
     pub fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        TableError::Format { path: path.into(), message: message.into() }
+        TableError::Format {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -76,11 +76,19 @@ pub fn format_f64(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "inf".into() } else { "-inf".into() }
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else {
         let plain = format!("{x}");
         let sci = format!("{x:e}");
-        if sci.len() < plain.len() { sci } else { plain }
+        if sci.len() < plain.len() {
+            sci
+        } else {
+            plain
+        }
     }
 }
 
@@ -112,14 +120,21 @@ impl Frame {
     pub fn push(&mut self, name: impl Into<String>, data: ColumnData) {
         let name = name.into();
         if let Some(first) = self.columns.first() {
-            assert_eq!(first.data.len(), data.len(), "column {name} has a different length");
+            assert_eq!(
+                first.data.len(),
+                data.len(),
+                "column {name} has a different length"
+            );
         }
         self.columns.push(Column { name, data });
     }
 
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&ColumnData> {
-        self.columns.iter().find(|c| c.name == name).map(|c| &c.data)
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| &c.data)
     }
 
     /// Removes and returns the column called `name`.

@@ -25,7 +25,12 @@ pub enum TableFormat {
 impl TableFormat {
     /// The format a path's extension implies.
     pub fn of(path: &Path) -> Self {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("parquet" | "pq") => TableFormat::Parquet,
             _ => TableFormat::Text,
         }
@@ -54,8 +59,11 @@ pub struct FrameSink {
 }
 
 enum SinkKind {
-    Text { out: BufWriter<File>, file: AtomicFile },
-    Parquet(ParquetSink),
+    Text {
+        out: BufWriter<File>,
+        file: AtomicFile,
+    },
+    Parquet(Box<ParquetSink>),
 }
 
 impl FrameSink {
@@ -63,10 +71,15 @@ impl FrameSink {
     pub fn create(path: &Path, template: &Frame, schema: &TableSchema) -> Result<Self> {
         schema.validate(template, path, &|row| Place::Row(row + 1))?;
         let inner = match TableFormat::of(path) {
-            TableFormat::Parquet => SinkKind::Parquet(ParquetSink::create(path, template)?),
+            TableFormat::Parquet => {
+                SinkKind::Parquet(Box::new(ParquetSink::create(path, template)?))
+            }
             TableFormat::Text => {
                 let mut file = AtomicFile::create(path)?;
-                let handle = file.file().try_clone().map_err(|e| TableError::io(path, e))?;
+                let handle = file
+                    .file()
+                    .try_clone()
+                    .map_err(|e| TableError::io(path, e))?;
                 let mut out = BufWriter::new(handle);
                 write_header(&mut out, template)
                     .and_then(|_| write_rows(&mut out, template))
@@ -74,16 +87,24 @@ impl FrameSink {
                 SinkKind::Text { out, file }
             }
         };
-        Ok(Self { path: path.to_path_buf(), schema: schema.clone(), rows_written: template.n_rows(), inner })
+        Ok(Self {
+            path: path.to_path_buf(),
+            schema: schema.clone(),
+            rows_written: template.n_rows(),
+            inner,
+        })
     }
 
     /// Validates and appends the rows of `frame`.
     pub fn write(&mut self, frame: &Frame) -> Result<()> {
         let offset = self.rows_written;
-        self.schema.validate(frame, &self.path, &|row| Place::Row(offset + row + 1))?;
+        self.schema
+            .validate(frame, &self.path, &|row| Place::Row(offset + row + 1))?;
         match &mut self.inner {
             SinkKind::Parquet(sink) => sink.write(frame)?,
-            SinkKind::Text { out, .. } => write_rows(out, frame).map_err(|e| TableError::io(&self.path, e))?,
+            SinkKind::Text { out, .. } => {
+                write_rows(out, frame).map_err(|e| TableError::io(&self.path, e))?
+            }
         }
         self.rows_written += frame.n_rows();
         Ok(())

@@ -6,7 +6,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -43,13 +45,18 @@ fn arrow_schema(frame: &Frame) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn to_batch(frame: &Frame, schema: &SchemaRef) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
+fn to_batch(
+    frame: &Frame,
+    schema: &SchemaRef,
+) -> std::result::Result<RecordBatch, arrow_schema::ArrowError> {
     let arrays: Vec<ArrayRef> = frame
         .columns
         .iter()
         .map(|c| -> ArrayRef {
             match &c.data {
-                ColumnData::Str(v) => Arc::new(v.iter().map(|s| s.as_deref()).collect::<StringArray>()),
+                ColumnData::Str(v) => {
+                    Arc::new(v.iter().map(|s| s.as_deref()).collect::<StringArray>())
+                }
                 ColumnData::F64(v) => Arc::new(v.iter().copied().collect::<Float64Array>()),
                 ColumnData::I64(v) => Arc::new(v.iter().copied().collect::<Int64Array>()),
                 ColumnData::Bool(v) => Arc::new(v.iter().copied().collect::<BooleanArray>()),
@@ -71,16 +78,28 @@ impl ParquetSink {
     /// Starts a file whose columns and metadata are those of `template` (its rows are written too).
     pub fn create(path: &Path, template: &Frame) -> Result<Self> {
         let mut file = AtomicFile::create(path)?;
-        let handle = file.file().try_clone().map_err(|e| TableError::io(path, e))?;
+        let handle = file
+            .file()
+            .try_clone()
+            .map_err(|e| TableError::io(path, e))?;
         let schema = arrow_schema(template);
-        let kv: Vec<KeyValue> =
-            template.metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
+        let kv: Vec<KeyValue> = template
+            .metadata
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect();
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_key_value_metadata(Some(kv))
             .build();
-        let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props)).map_err(|e| parquet_err(path, e))?;
-        let mut sink = Self { path: path.to_path_buf(), schema, writer, file };
+        let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props))
+            .map_err(|e| parquet_err(path, e))?;
+        let mut sink = Self {
+            path: path.to_path_buf(),
+            schema,
+            writer,
+            file,
+        };
         if template.n_rows() > 0 {
             sink.write(template)?;
         }
@@ -90,13 +109,17 @@ impl ParquetSink {
     /// Appends the rows of `frame` (same columns as the template).
     pub fn write(&mut self, frame: &Frame) -> Result<()> {
         let batch = to_batch(frame, &self.schema).map_err(|e| parquet_err(&self.path, e))?;
-        self.writer.write(&batch).map_err(|e| parquet_err(&self.path, e))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| parquet_err(&self.path, e))?;
         self.writer.flush().map_err(|e| parquet_err(&self.path, e))
     }
 
     /// Writes the footer and moves the file into place.
     pub fn finish(self) -> Result<()> {
-        self.writer.close().map_err(|e| parquet_err(&self.path, e))?;
+        self.writer
+            .close()
+            .map_err(|e| parquet_err(&self.path, e))?;
         self.file.commit()
     }
 }
@@ -104,15 +127,22 @@ impl ParquetSink {
 /// Reads a whole Parquet file into a frame, typed and validated against `schema`.
 pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<Frame> {
     let file = File::open(path).map_err(|e| TableError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))?;
     let mut frame = Frame::default();
     if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
         for entry in kv.iter().filter(|e| e.key != ARROW_SCHEMA_KEY) {
-            frame.metadata.insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
+            frame
+                .metadata
+                .insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
         }
     }
-    let fields: Vec<(String, DataType)> =
-        builder.schema().fields().iter().map(|f| (f.name().clone(), f.data_type().clone())).collect();
+    let fields: Vec<(String, DataType)> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
     let names: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
     schema.check_columns(&names, path)?;
     let mut columns: Vec<ColumnData> = Vec::with_capacity(fields.len());
@@ -139,7 +169,10 @@ pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<Frame> {
         let compatible = matches!(
             (kind, t),
             (CellKind::Str, DataType::Utf8 | DataType::LargeUtf8)
-                | (CellKind::F64, DataType::Float64 | DataType::Float32 | DataType::Int64 | DataType::Int32)
+                | (
+                    CellKind::F64,
+                    DataType::Float64 | DataType::Float32 | DataType::Int64 | DataType::Int32
+                )
                 | (CellKind::I64, DataType::Int64 | DataType::Int32)
                 | (CellKind::Bool, DataType::Boolean)
         );

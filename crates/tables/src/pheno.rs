@@ -107,7 +107,10 @@ impl PhenoTable {
                     .iter()
                     .map(|s| s.trim().to_owned())
                     .collect();
-                let has_fid = match (fields.first().map(String::as_str), fields.get(1).map(String::as_str)) {
+                let has_fid = match (
+                    fields.first().map(String::as_str),
+                    fields.get(1).map(String::as_str),
+                ) {
                     (Some("FID"), Some("IID")) => true,
                     (Some("IID"), _) => false,
                     _ => {
@@ -123,7 +126,16 @@ impl PhenoTable {
                 };
                 let names = fields[if has_fid { 2 } else { 1 }..].to_vec();
                 pheno_schema().check_columns(
-                    &[if has_fid { vec!["FID".to_owned()] } else { vec![] }, vec!["IID".into()], names.clone()].concat(),
+                    &[
+                        if has_fid {
+                            vec!["FID".to_owned()]
+                        } else {
+                            vec![]
+                        },
+                        vec!["IID".into()],
+                        names.clone(),
+                    ]
+                    .concat(),
                     path,
                 )?;
                 header = Some((has_fid, names, tabs));
@@ -135,7 +147,11 @@ impl PhenoTable {
                 return Err(TableError::Record {
                     path: path.into(),
                     place: Place::Line(line_no),
-                    message: format!("expected {} fields as in the header, found {}", id_cols + names.len(), fields.len()),
+                    message: format!(
+                        "expected {} fields as in the header, found {}",
+                        id_cols + names.len(),
+                        fields.len()
+                    ),
                 });
             }
             let sample = if *has_fid {
@@ -157,27 +173,48 @@ impl PhenoTable {
             row_lines.push(line_no);
         }
         let Some((_, names, _)) = header else {
-            return Err(TableError::format(path, "the file is empty: no header line"));
+            return Err(TableError::format(
+                path,
+                "the file is empty: no header line",
+            ));
         };
         let columns = names
             .into_iter()
             .enumerate()
             .map(|(j, name)| {
                 let cells: Vec<&str> = raw.iter().map(|r| r[j].as_str()).collect();
-                let numeric = cells.iter().all(|c| is_missing_token(c) || parse_f64(c).is_ok());
+                let numeric = cells
+                    .iter()
+                    .all(|c| is_missing_token(c) || parse_f64(c).is_ok());
                 let values = if numeric {
                     PhenoValues::Numeric(
-                        cells.iter().map(|c| if is_missing_token(c) { None } else { parse_f64(c).ok() }).collect(),
+                        cells
+                            .iter()
+                            .map(|c| {
+                                if is_missing_token(c) {
+                                    None
+                                } else {
+                                    parse_f64(c).ok()
+                                }
+                            })
+                            .collect(),
                     )
                 } else {
                     PhenoValues::Categorical(
-                        cells.iter().map(|c| (!is_missing_token(c)).then(|| (*c).to_owned())).collect(),
+                        cells
+                            .iter()
+                            .map(|c| (!is_missing_token(c)).then(|| (*c).to_owned()))
+                            .collect(),
                     )
                 };
                 PhenoColumn { name, values }
             })
             .collect();
-        let table = PhenoTable { path: path.into(), samples, columns };
+        let table = PhenoTable {
+            path: path.into(),
+            samples,
+            columns,
+        };
         pheno_schema().validate(&table.to_frame(), path, &|row| Place::Line(row_lines[row]))?;
         Ok(table)
     }
@@ -188,7 +225,10 @@ impl PhenoTable {
         let samples = iids
             .into_iter()
             .enumerate()
-            .map(|(i, iid)| SampleId { fid: fids.as_ref().and_then(|f| f[i].clone()), iid: iid.unwrap_or_default() })
+            .map(|(i, iid)| SampleId {
+                fid: fids.as_ref().and_then(|f| f[i].clone()),
+                iid: iid.unwrap_or_default(),
+            })
             .collect();
         let columns = frame
             .columns
@@ -198,23 +238,37 @@ impl PhenoTable {
                 values: match c.data {
                     ColumnData::Str(v) => PhenoValues::Categorical(v),
                     ColumnData::F64(v) => PhenoValues::Numeric(v),
-                    ColumnData::I64(v) => PhenoValues::Numeric(v.into_iter().map(|x| x.map(|x| x as f64)).collect()),
-                    ColumnData::Bool(v) => {
-                        PhenoValues::Numeric(v.into_iter().map(|x| x.map(|b| f64::from(u8::from(b)))).collect())
+                    ColumnData::I64(v) => {
+                        PhenoValues::Numeric(v.into_iter().map(|x| x.map(|x| x as f64)).collect())
                     }
+                    ColumnData::Bool(v) => PhenoValues::Numeric(
+                        v.into_iter()
+                            .map(|x| x.map(|b| f64::from(u8::from(b))))
+                            .collect(),
+                    ),
                 },
             })
             .collect();
-        PhenoTable { path: path.into(), samples, columns }
+        PhenoTable {
+            path: path.into(),
+            samples,
+            columns,
+        }
     }
 
     /// The table as a frame (FID only when some sample has one).
     pub fn to_frame(&self) -> Frame {
         let mut frame = Frame::default();
         if self.samples.iter().any(|s| s.fid.is_some()) {
-            frame.push("FID", ColumnData::Str(self.samples.iter().map(|s| s.fid.clone()).collect()));
+            frame.push(
+                "FID",
+                ColumnData::Str(self.samples.iter().map(|s| s.fid.clone()).collect()),
+            );
         }
-        frame.push("IID", ColumnData::Str(self.samples.iter().map(|s| Some(s.iid.clone())).collect()));
+        frame.push(
+            "IID",
+            ColumnData::Str(self.samples.iter().map(|s| Some(s.iid.clone())).collect()),
+        );
         for c in &self.columns {
             let data = match &c.values {
                 PhenoValues::Numeric(v) => ColumnData::F64(v.clone()),
@@ -256,19 +310,32 @@ impl PhenoTable {
                 }
             }
         }
-        Ok(Self { path: self.path.clone(), samples: self.samples.clone(), columns })
+        Ok(Self {
+            path: self.path.clone(),
+            samples: self.samples.clone(),
+            columns,
+        })
     }
 
     /// The rows at `rows`, in that order (e.g. an [`crate::Alignment`]'s side).
     pub fn take_rows(&self, rows: &[usize]) -> Self {
         let pick = |v: &PhenoValues| match v {
             PhenoValues::Numeric(x) => PhenoValues::Numeric(rows.iter().map(|&i| x[i]).collect()),
-            PhenoValues::Categorical(x) => PhenoValues::Categorical(rows.iter().map(|&i| x[i].clone()).collect()),
+            PhenoValues::Categorical(x) => {
+                PhenoValues::Categorical(rows.iter().map(|&i| x[i].clone()).collect())
+            }
         };
         Self {
             path: self.path.clone(),
             samples: rows.iter().map(|&i| self.samples[i].clone()).collect(),
-            columns: self.columns.iter().map(|c| PhenoColumn { name: c.name.clone(), values: pick(&c.values) }).collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| PhenoColumn {
+                    name: c.name.clone(),
+                    values: pick(&c.values),
+                })
+                .collect(),
         }
     }
 
@@ -279,17 +346,26 @@ impl PhenoTable {
         let mut out = Vec::new();
         for c in &self.columns {
             match &c.values {
-                PhenoValues::Numeric(v) => out.push(DesignColumn { name: c.name.clone(), values: v.clone() }),
+                PhenoValues::Numeric(v) => out.push(DesignColumn {
+                    name: c.name.clone(),
+                    values: v.clone(),
+                }),
                 PhenoValues::Categorical(v) => {
                     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
                     for s in v.iter().flatten() {
                         *counts.entry(s.as_str()).or_default() += 1;
                     }
-                    let reference = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| *k);
+                    let reference = counts
+                        .iter()
+                        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                        .map(|(k, _)| *k);
                     for level in counts.keys().filter(|l| Some(**l) != reference) {
                         out.push(DesignColumn {
                             name: format!("{}={level}", c.name),
-                            values: v.iter().map(|s| s.as_ref().map(|s| f64::from(u8::from(s == level)))).collect(),
+                            values: v
+                                .iter()
+                                .map(|s| s.as_ref().map(|s| f64::from(u8::from(s == level))))
+                                .collect(),
                         });
                     }
                 }
@@ -314,15 +390,24 @@ mod tests {
     fn plink_header_missing_tokens_and_types() {
         let t = read_str("#FID IID age site\nf1 a 61.5 x\nf2 b -9 y\nf3 c NA y\n").unwrap();
         assert_eq!(t.samples[0], SampleId::with_fid("f1", "a"));
-        assert_eq!(t.columns[0].values, PhenoValues::Numeric(vec![Some(61.5), None, None]));
+        assert_eq!(
+            t.columns[0].values,
+            PhenoValues::Numeric(vec![Some(61.5), None, None])
+        );
         assert!(matches!(t.columns[1].values, PhenoValues::Categorical(_)));
     }
 
     #[test]
     fn tab_separated_empty_fields_are_missing() {
         let t = read_str("IID\tx\ty\na\t\t1\nb\t2\t\n").unwrap();
-        assert_eq!(t.columns[0].values, PhenoValues::Numeric(vec![None, Some(2.0)]));
-        assert_eq!(t.columns[1].values, PhenoValues::Numeric(vec![Some(1.0), None]));
+        assert_eq!(
+            t.columns[0].values,
+            PhenoValues::Numeric(vec![None, Some(2.0)])
+        );
+        assert_eq!(
+            t.columns[1].values,
+            PhenoValues::Numeric(vec![Some(1.0), None])
+        );
     }
 
     #[test]
@@ -331,17 +416,26 @@ mod tests {
         let d = t.design();
         let names: Vec<&str> = d.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, vec!["site=x", "site=z"]);
-        assert_eq!(d[0].values, vec![Some(1.0), Some(0.0), Some(0.0), Some(0.0), None]);
+        assert_eq!(
+            d[0].values,
+            vec![Some(1.0), Some(0.0), Some(0.0), Some(0.0), None]
+        );
     }
 
     #[test]
     fn errors_name_file_line_and_value() {
         let err = read_str("IID x\na 1\nb 2 3\n").unwrap_err().to_string();
-        assert!(err.ends_with("p.txt: line 3: expected 2 fields as in the header, found 3"), "{err}");
+        assert!(
+            err.ends_with("p.txt: line 3: expected 2 fields as in the header, found 3"),
+            "{err}"
+        );
         let err = read_str("IID x\na 1\na 2\n").unwrap_err().to_string();
         assert!(err.ends_with("p.txt: duplicated IID(s): a"), "{err}");
         let err = read_str("sample x\na 1\n").unwrap_err().to_string();
-        assert!(err.contains("line 1: expected a header starting with '#FID IID' or 'IID'"), "{err}");
+        assert!(
+            err.contains("line 1: expected a header starting with '#FID IID' or 'IID'"),
+            "{err}"
+        );
         let err = read_str("").unwrap_err().to_string();
         assert!(err.contains("no header line"), "{err}");
     }

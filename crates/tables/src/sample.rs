@@ -20,12 +20,18 @@ pub struct SampleId {
 impl SampleId {
     /// A sample known by IID alone.
     pub fn new(iid: impl Into<String>) -> Self {
-        Self { fid: None, iid: iid.into() }
+        Self {
+            fid: None,
+            iid: iid.into(),
+        }
     }
 
     /// A sample with a family ID.
     pub fn with_fid(fid: impl Into<String>, iid: impl Into<String>) -> Self {
-        Self { fid: Some(fid.into()), iid: iid.into() }
+        Self {
+            fid: Some(fid.into()),
+            iid: iid.into(),
+        }
     }
 }
 
@@ -41,7 +47,10 @@ pub fn ensure_unique<'a>(iids: impl IntoIterator<Item = &'a str>, path: &Path) -
     if duplicated.is_empty() {
         Ok(())
     } else {
-        Err(TableError::DuplicateIid { path: path.into(), ids: duplicated.into_iter().collect() })
+        Err(TableError::DuplicateIid {
+            path: path.into(),
+            ids: duplicated.into_iter().collect(),
+        })
     }
 }
 
@@ -74,7 +83,12 @@ impl Alignment {
     pub fn join(left: Side<'_>, right: Side<'_>) -> Result<Self> {
         ensure_unique(left.iids.iter().copied(), left.name)?;
         ensure_unique(right.iids.iter().copied(), right.name)?;
-        let right_pos: HashMap<&str, usize> = right.iids.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        let right_pos: HashMap<&str, usize> = right
+            .iids
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i))
+            .collect();
         let mut out = Alignment {
             left: Vec::new(),
             right: Vec::new(),
@@ -94,8 +108,13 @@ impl Alignment {
                 None => out.lost_left.push((*iid).to_owned()),
             }
         }
-        out.lost_right =
-            right.iids.iter().zip(&matched).filter(|(_, m)| !**m).map(|(s, _)| (*s).to_owned()).collect();
+        out.lost_right = right
+            .iids
+            .iter()
+            .zip(&matched)
+            .filter(|(_, m)| !**m)
+            .map(|(s, _)| (*s).to_owned())
+            .collect();
         Ok(out)
     }
 
@@ -119,7 +138,10 @@ fn examples(ids: &[String]) -> String {
 impl fmt::Display for Alignment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} samples in common", self.len())?;
-        for (name, lost) in [(&self.left_name, &self.lost_left), (&self.right_name, &self.lost_right)] {
+        for (name, lost) in [
+            (&self.left_name, &self.lost_left),
+            (&self.right_name, &self.lost_right),
+        ] {
             if lost.is_empty() {
                 write!(f, "; {name} lost none")?;
             } else {
@@ -138,21 +160,42 @@ mod tests {
     fn join_keeps_left_order_and_reports_losses() {
         let l = ["a", "b", "c", "d"];
         let r = ["d", "x", "b"];
-        let a = Alignment::join(Side { name: Path::new("l.tsv"), iids: &l }, Side { name: Path::new("r.tsv"), iids: &r })
-            .unwrap();
+        let a = Alignment::join(
+            Side {
+                name: Path::new("l.tsv"),
+                iids: &l,
+            },
+            Side {
+                name: Path::new("r.tsv"),
+                iids: &r,
+            },
+        )
+        .unwrap();
         assert_eq!(a.left, vec![1, 3]);
         assert_eq!(a.right, vec![2, 0]);
         assert_eq!(a.lost_left, vec!["a", "c"]);
         assert_eq!(a.lost_right, vec!["x"]);
-        assert_eq!(a.to_string(), "2 samples in common; l.tsv lost 2 (a, c); r.tsv lost 1 (x)");
+        assert_eq!(
+            a.to_string(),
+            "2 samples in common; l.tsv lost 2 (a, c); r.tsv lost 1 (x)"
+        );
     }
 
     #[test]
     fn duplicated_iids_are_named() {
         let l = ["a", "b", "a", "c", "b"];
         let r = ["a"];
-        let err = Alignment::join(Side { name: Path::new("l.tsv"), iids: &l }, Side { name: Path::new("r.tsv"), iids: &r })
-            .unwrap_err();
+        let err = Alignment::join(
+            Side {
+                name: Path::new("l.tsv"),
+                iids: &l,
+            },
+            Side {
+                name: Path::new("r.tsv"),
+                iids: &r,
+            },
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "l.tsv: duplicated IID(s): a, b");
     }
 }

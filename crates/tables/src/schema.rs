@@ -75,12 +75,22 @@ pub struct Node {
 }
 
 /// The annotation keywords that carry no rule.
-const ANNOTATIONS: &[&str] = &["$schema", "$id", "$comment", "title", "description", "examples", "default"];
+const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "examples",
+    "default",
+];
 
 impl Node {
     /// Compiles a schema value; `at` is its JSON pointer, for error messages.
     pub fn compile(schema: &Value, at: &str) -> std::result::Result<Node, String> {
-        let obj = schema.as_object().ok_or_else(|| format!("{at}: a schema must be an object"))?;
+        let obj = schema
+            .as_object()
+            .ok_or_else(|| format!("{at}: a schema must be an object"))?;
         let mut node = Node {
             types: Vec::new(),
             minimum: None,
@@ -95,9 +105,14 @@ impl Node {
             additional: Additional::Any,
             items: None,
         };
-        let number = |v: &Value, key: &str| v.as_f64().ok_or_else(|| format!("{at}/{key}: expected a number"));
+        let number = |v: &Value, key: &str| {
+            v.as_f64()
+                .ok_or_else(|| format!("{at}/{key}: expected a number"))
+        };
         let count = |v: &Value, key: &str| {
-            v.as_u64().map(|n| n as usize).ok_or_else(|| format!("{at}/{key}: expected a count"))
+            v.as_u64()
+                .map(|n| n as usize)
+                .ok_or_else(|| format!("{at}/{key}: expected a count"))
         };
         for (key, value) in obj {
             match key.as_str() {
@@ -108,7 +123,10 @@ impl Node {
                         _ => return Err(format!("{at}/type: expected a name or a list of names")),
                     };
                     for name in names {
-                        node.types.push(JsonType::parse(name).ok_or_else(|| format!("{at}/type: unknown type {name:?}"))?);
+                        node.types.push(
+                            JsonType::parse(name)
+                                .ok_or_else(|| format!("{at}/type: unknown type {name:?}"))?,
+                        );
                     }
                 }
                 "minimum" => node.minimum = Some(number(value, key)?),
@@ -118,33 +136,55 @@ impl Node {
                 "minLength" => node.min_length = Some(count(value, key)?),
                 "minItems" => node.min_items = Some(count(value, key)?),
                 "enum" => {
-                    node.enum_values =
-                        Some(value.as_array().ok_or_else(|| format!("{at}/enum: expected a list"))?.clone())
+                    node.enum_values = Some(
+                        value
+                            .as_array()
+                            .ok_or_else(|| format!("{at}/enum: expected a list"))?
+                            .clone(),
+                    )
                 }
                 "required" => {
                     node.required = value
                         .as_array()
                         .ok_or_else(|| format!("{at}/required: expected a list"))?
                         .iter()
-                        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| format!("{at}/required: expected names")))
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .ok_or_else(|| format!("{at}/required: expected names"))
+                        })
                         .collect::<std::result::Result<_, _>>()?
                 }
                 "properties" => {
-                    let props = value.as_object().ok_or_else(|| format!("{at}/properties: expected an object"))?;
+                    let props = value
+                        .as_object()
+                        .ok_or_else(|| format!("{at}/properties: expected an object"))?;
                     for (name, sub) in props {
-                        node.properties.insert(name.clone(), Node::compile(sub, &format!("{at}/properties/{name}"))?);
+                        node.properties.insert(
+                            name.clone(),
+                            Node::compile(sub, &format!("{at}/properties/{name}"))?,
+                        );
                     }
                 }
                 "additionalProperties" => {
                     node.additional = match value {
                         Value::Bool(true) => Additional::Any,
                         Value::Bool(false) => Additional::Forbidden,
-                        other => Additional::Schema(Box::new(Node::compile(other, &format!("{at}/additionalProperties"))?)),
+                        other => Additional::Schema(Box::new(Node::compile(
+                            other,
+                            &format!("{at}/additionalProperties"),
+                        )?)),
                     }
                 }
-                "items" => node.items = Some(Box::new(Node::compile(value, &format!("{at}/items"))?)),
+                "items" => {
+                    node.items = Some(Box::new(Node::compile(value, &format!("{at}/items"))?))
+                }
                 k if ANNOTATIONS.contains(&k) || k.starts_with("x-") => {}
-                other => return Err(format!("{at}: keyword {other:?} is not supported by this validator")),
+                other => {
+                    return Err(format!(
+                        "{at}: keyword {other:?} is not supported by this validator"
+                    ))
+                }
             }
         }
         Ok(node)
@@ -211,7 +251,9 @@ impl Node {
                 Cell::I64(i) => Value::from(i),
                 Cell::F64(x) => Value::from(x),
             };
-            if !allowed.iter().any(|a| a == &as_value || (a.as_f64().is_some() && a.as_f64() == as_value.as_f64())) {
+            if !allowed.iter().any(|a| {
+                a == &as_value || (a.as_f64().is_some() && a.as_f64() == as_value.as_f64())
+            }) {
                 return Err(format!("expected one of {}", Value::Array(allowed.clone())));
             }
         }
@@ -243,12 +285,20 @@ impl Node {
     }
 
     fn type_names(&self) -> String {
-        let names: Vec<String> = self.types.iter().map(|t| format!("{t:?}").to_lowercase()).collect();
+        let names: Vec<String> = self
+            .types
+            .iter()
+            .map(|t| format!("{t:?}").to_lowercase())
+            .collect();
         names.join(" or ")
     }
 
     /// Validates a JSON document; the error carries the JSON pointer of the first offence.
-    pub fn check_value(&self, value: &Value, pointer: &str) -> std::result::Result<(), (String, String)> {
+    pub fn check_value(
+        &self,
+        value: &Value,
+        pointer: &str,
+    ) -> std::result::Result<(), (String, String)> {
         let at = |m: String| (pointer.to_owned(), m);
         match value {
             Value::Null => self.check_cell(Cell::Null).map_err(at),
@@ -277,7 +327,10 @@ impl Node {
             }
             Value::Object(map) => {
                 if !self.allows(JsonType::Object) {
-                    return Err(at(format!("expected {}, found an object", self.type_names())));
+                    return Err(at(format!(
+                        "expected {}, found an object",
+                        self.type_names()
+                    )));
                 }
                 for name in &self.required {
                     if !map.contains_key(name) {
@@ -323,8 +376,15 @@ impl TableSchema {
     /// Compiles a table schema from its JSON text.
     pub fn from_json(text: &str) -> std::result::Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let title = value.get("title").and_then(Value::as_str).unwrap_or("table").to_owned();
-        Ok(Self { title, row: Node::compile(&value, "")? })
+        let title = value
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("table")
+            .to_owned();
+        Ok(Self {
+            title,
+            row: Node::compile(&value, "")?,
+        })
     }
 
     /// The declared kind of `column`, from its own property or the additional-properties rule.
@@ -365,36 +425,63 @@ impl TableSchema {
 
     /// Checks that a header has every required column and no unknown one.
     pub fn check_columns(&self, names: &[String], path: &Path) -> Result<()> {
-        let missing: Vec<&str> =
-            self.row.required.iter().filter(|r| !names.contains(r)).map(String::as_str).collect();
+        let missing: Vec<&str> = self
+            .row
+            .required
+            .iter()
+            .filter(|r| !names.contains(r))
+            .map(String::as_str)
+            .collect();
         if !missing.is_empty() {
             return Err(TableError::Columns {
                 path: path.into(),
-                message: format!("{} table lacks required column(s) {}", self.title, missing.join(", ")),
+                message: format!(
+                    "{} table lacks required column(s) {}",
+                    self.title,
+                    missing.join(", ")
+                ),
             });
         }
-        let unknown: Vec<&str> = names.iter().filter(|n| self.kind_of(n).is_none()).map(String::as_str).collect();
+        let unknown: Vec<&str> = names
+            .iter()
+            .filter(|n| self.kind_of(n).is_none())
+            .map(String::as_str)
+            .collect();
         if !unknown.is_empty() {
             return Err(TableError::Columns {
                 path: path.into(),
-                message: format!("{} table has unknown column(s) {}", self.title, unknown.join(", ")),
+                message: format!(
+                    "{} table has unknown column(s) {}",
+                    self.title,
+                    unknown.join(", ")
+                ),
             });
         }
         let mut seen = std::collections::BTreeSet::new();
         for n in names {
             if !seen.insert(n) {
-                return Err(TableError::Columns { path: path.into(), message: format!("column {n:?} appears twice") });
+                return Err(TableError::Columns {
+                    path: path.into(),
+                    message: format!("column {n:?} appears twice"),
+                });
             }
         }
         Ok(())
     }
 
     /// Validates every cell of a frame; `place` maps a 0-based data row to its place in the file.
-    pub fn validate(&self, frame: &Frame, path: &Path, place: &dyn Fn(usize) -> Place) -> Result<()> {
+    pub fn validate(
+        &self,
+        frame: &Frame,
+        path: &Path,
+        place: &dyn Fn(usize) -> Place,
+    ) -> Result<()> {
         let names: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
         self.check_columns(&names, path)?;
         for column in &frame.columns {
-            let Ok(Some(node)) = self.row.property(&column.name) else { continue };
+            let Ok(Some(node)) = self.row.property(&column.name) else {
+                continue;
+            };
             for row in 0..column.data.len() {
                 let cell = column.data.cell(row);
                 if let Err(message) = node.check_cell(cell) {
@@ -422,13 +509,19 @@ impl DocumentSchema {
     /// Compiles a document schema from its JSON text.
     pub fn from_json(text: &str) -> std::result::Result<Self, String> {
         let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        Ok(Self { root: Node::compile(&value, "")? })
+        Ok(Self {
+            root: Node::compile(&value, "")?,
+        })
     }
 
     /// Validates a document read from `path`.
     pub fn validate(&self, value: &Value, path: &Path) -> Result<()> {
         self.root
             .check_value(value, "")
-            .map_err(|(pointer, message)| TableError::Json { path: path.into(), pointer, message })
+            .map_err(|(pointer, message)| TableError::Json {
+                path: path.into(),
+                pointer,
+                message,
+            })
     }
 }

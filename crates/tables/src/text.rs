@@ -32,7 +32,9 @@ pub fn read_text(path: &Path, schema: &TableSchema) -> Result<Frame> {
         let line = line.trim_end_matches('\r');
         if let Some(meta) = line.strip_prefix("##") {
             if let Some((k, v)) = meta.trim().split_once('=') {
-                frame.metadata.insert(k.trim().to_owned(), v.trim().to_owned());
+                frame
+                    .metadata
+                    .insert(k.trim().to_owned(), v.trim().to_owned());
             }
             continue;
         }
@@ -43,9 +45,15 @@ pub fn read_text(path: &Path, schema: &TableSchema) -> Result<Frame> {
             None => {
                 let tabs = line.contains('\t');
                 let text = line.strip_prefix('#').unwrap_or(line);
-                let names: Vec<String> = split_fields(text, tabs).iter().map(|s| s.trim().to_owned()).collect();
+                let names: Vec<String> = split_fields(text, tabs)
+                    .iter()
+                    .map(|s| s.trim().to_owned())
+                    .collect();
                 schema.check_columns(&names, path)?;
-                let kinds: Vec<CellKind> = names.iter().map(|n| schema.kind_of(n).unwrap_or(CellKind::Str)).collect();
+                let kinds: Vec<CellKind> = names
+                    .iter()
+                    .map(|n| schema.kind_of(n).unwrap_or(CellKind::Str))
+                    .collect();
                 builders = kinds.iter().map(|k| empty_column(*k)).collect();
                 header = Some((names, kinds, tabs));
             }
@@ -55,24 +63,33 @@ pub fn read_text(path: &Path, schema: &TableSchema) -> Result<Frame> {
                     return Err(TableError::Record {
                         path: path.into(),
                         place: Place::Line(line_no),
-                        message: format!("expected {} fields as in the header, found {}", names.len(), fields.len()),
+                        message: format!(
+                            "expected {} fields as in the header, found {}",
+                            names.len(),
+                            fields.len()
+                        ),
                     });
                 }
                 row_lines.push(line_no);
                 for (j, field) in fields.iter().enumerate() {
-                    push_text(&mut builders[j], kinds[j], field).map_err(|message| TableError::Cell {
-                        path: path.into(),
-                        place: Place::Line(line_no),
-                        column: names[j].clone(),
-                        value: (*field).to_owned(),
-                        message,
+                    push_text(&mut builders[j], kinds[j], field).map_err(|message| {
+                        TableError::Cell {
+                            path: path.into(),
+                            place: Place::Line(line_no),
+                            column: names[j].clone(),
+                            value: (*field).to_owned(),
+                            message,
+                        }
                     })?;
                 }
             }
         }
     }
     let Some((names, _, _)) = header else {
-        return Err(TableError::format(path, "the file is empty: no header line"));
+        return Err(TableError::format(
+            path,
+            "the file is empty: no header line",
+        ));
     };
     for (name, data) in names.into_iter().zip(builders) {
         frame.push(name, data);
@@ -94,15 +111,27 @@ fn is_missing(field: &str) -> bool {
     field.is_empty() || field == "NA"
 }
 
-fn push_text(column: &mut ColumnData, kind: CellKind, field: &str) -> std::result::Result<(), String> {
+fn push_text(
+    column: &mut ColumnData,
+    kind: CellKind,
+    field: &str,
+) -> std::result::Result<(), String> {
     let missing = is_missing(field);
     match (column, kind) {
         (ColumnData::Str(v), _) => v.push((!missing).then(|| field.to_owned())),
-        (ColumnData::F64(v), _) => v.push(if missing { None } else { Some(parse_f64(field)?) }),
+        (ColumnData::F64(v), _) => v.push(if missing {
+            None
+        } else {
+            Some(parse_f64(field)?)
+        }),
         (ColumnData::I64(v), _) => v.push(if missing {
             None
         } else {
-            Some(field.parse::<i64>().map_err(|_| "expected an integer".to_owned())?)
+            Some(
+                field
+                    .parse::<i64>()
+                    .map_err(|_| "expected an integer".to_owned())?,
+            )
         }),
         (ColumnData::Bool(v), _) => v.push(if missing {
             None
@@ -133,7 +162,11 @@ pub fn write_header(out: &mut dyn Write, frame: &Frame) -> std::io::Result<()> {
     }
     let names: Vec<&str> = frame.columns.iter().map(|c| c.name.as_str()).collect();
     // PLINK reads a header whose first column is FID only when it starts with '#'.
-    let hash = if names.first() == Some(&"FID") { "#" } else { "" };
+    let hash = if names.first() == Some(&"FID") {
+        "#"
+    } else {
+        ""
+    };
     writeln!(out, "{hash}{}", names.join("\t"))
 }
 
@@ -150,7 +183,10 @@ pub fn write_rows(out: &mut dyn Write, frame: &Frame) -> std::io::Result<()> {
             if text.contains(['\t', '\n', '\r']) {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("column {}: value {text:?} holds a tab or line break", c.name),
+                    format!(
+                        "column {}: value {text:?} holds a tab or line break",
+                        c.name
+                    ),
                 ));
             }
             line.push_str(&text);

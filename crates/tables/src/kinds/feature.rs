@@ -34,12 +34,19 @@ pub struct FeatureTable {
 impl FeatureTable {
     /// An empty table with the given feature columns.
     pub fn new(feature_names: Vec<String>) -> Self {
-        Self { feature_names, ..Self::default() }
+        Self {
+            feature_names,
+            ..Self::default()
+        }
     }
 
     /// Appends one row; `values` must have one entry per feature.
     pub fn push(&mut self, sample: SampleId, structure: impl Into<String>, values: &[f64]) {
-        assert_eq!(values.len(), self.feature_names.len(), "feature vector length");
+        assert_eq!(
+            values.len(),
+            self.feature_names.len(),
+            "feature vector length"
+        );
         self.samples.push(sample);
         self.structures.push(structure.into());
         self.values.extend_from_slice(values);
@@ -59,7 +66,11 @@ impl FeatureTable {
     /// Structure names in order of first appearance.
     pub fn structure_names(&self) -> Vec<String> {
         let mut seen = HashSet::new();
-        self.structures.iter().filter(|s| seen.insert(s.as_str())).cloned().collect()
+        self.structures
+            .iter()
+            .filter(|s| seen.insert(s.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// The samples and row-major `n × d` matrix of one structure.
@@ -91,10 +102,17 @@ impl FeatureTable {
                 for i in (0..self.n_rows()).filter(|&i| self.structures[i] == structure) {
                     v[index[self.samples[i].iid.as_str()]] = Some(self.row(i)[k]);
                 }
-                columns.push(PhenoColumn { name: format!("{structure}_{feature}"), values: PhenoValues::Numeric(v) });
+                columns.push(PhenoColumn {
+                    name: format!("{structure}_{feature}"),
+                    values: PhenoValues::Numeric(v),
+                });
             }
         }
-        PhenoTable { path: "features".into(), samples: order, columns }
+        PhenoTable {
+            path: "features".into(),
+            samples: order,
+            columns,
+        }
     }
 }
 
@@ -104,14 +122,29 @@ impl TableKind for FeatureTable {
     }
 
     fn to_frame(&self) -> Frame {
-        let mut f = Frame { metadata: self.metadata.clone(), ..Frame::default() };
+        let mut f = Frame {
+            metadata: self.metadata.clone(),
+            ..Frame::default()
+        };
         if self.samples.iter().any(|s| s.fid.is_some()) {
-            f.push("FID", ColumnData::Str(self.samples.iter().map(|s| s.fid.clone()).collect()));
+            f.push(
+                "FID",
+                ColumnData::Str(self.samples.iter().map(|s| s.fid.clone()).collect()),
+            );
         }
-        f.push("IID", ColumnData::Str(self.samples.iter().map(|s| Some(s.iid.clone())).collect()));
-        f.push("structure", ColumnData::Str(self.structures.iter().cloned().map(Some).collect()));
+        f.push(
+            "IID",
+            ColumnData::Str(self.samples.iter().map(|s| Some(s.iid.clone())).collect()),
+        );
+        f.push(
+            "structure",
+            ColumnData::Str(self.structures.iter().cloned().map(Some).collect()),
+        );
         for (k, name) in self.feature_names.iter().enumerate() {
-            f.push(name.clone(), ColumnData::F64((0..self.n_rows()).map(|i| Some(self.row(i)[k])).collect()));
+            f.push(
+                name.clone(),
+                ColumnData::F64((0..self.n_rows()).map(|i| Some(self.row(i)[k])).collect()),
+            );
         }
         f
     }
@@ -119,12 +152,19 @@ impl TableKind for FeatureTable {
     fn from_frame(path: &Path, mut frame: Frame) -> Result<Self> {
         let iids = frame.take_str("IID");
         let fids = frame.column("FID").is_some().then(|| frame.take_str("FID"));
-        let structures: Vec<String> = frame.take_str("structure").into_iter().map(Option::unwrap_or_default).collect();
+        let structures: Vec<String> = frame
+            .take_str("structure")
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
         let n = iids.len();
         let samples: Vec<SampleId> = iids
             .into_iter()
             .enumerate()
-            .map(|(i, iid)| SampleId { fid: fids.as_ref().and_then(|f| f[i].clone()), iid: iid.unwrap_or_default() })
+            .map(|(i, iid)| SampleId {
+                fid: fids.as_ref().and_then(|f| f[i].clone()),
+                iid: iid.unwrap_or_default(),
+            })
             .collect();
         let mut seen = HashSet::new();
         for (i, (s, st)) in samples.iter().zip(&structures).enumerate() {
@@ -137,11 +177,20 @@ impl TableKind for FeatureTable {
             }
         }
         let feature_names: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
-        let columns: Vec<Vec<Option<f64>>> = feature_names.iter().map(|name| frame.take_f64(name)).collect();
+        let columns: Vec<Vec<Option<f64>>> = feature_names
+            .iter()
+            .map(|name| frame.take_f64(name))
+            .collect();
         let mut values = Vec::with_capacity(n * columns.len());
         for i in 0..n {
             values.extend(columns.iter().map(|c| c[i].unwrap_or(f64::NAN)));
         }
-        Ok(Self { samples, structures, feature_names, values, metadata: frame.metadata })
+        Ok(Self {
+            samples,
+            structures,
+            feature_names,
+            values,
+            metadata: frame.metadata,
+        })
     }
 }

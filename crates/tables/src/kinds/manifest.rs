@@ -18,8 +18,10 @@ use crate::schema::DocumentSchema;
 fn manifest_schema() -> &'static DocumentSchema {
     static SCHEMA: OnceLock<DocumentSchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        DocumentSchema::from_json(include_str!("../../../../data-schemas/manifest.schema.json"))
-            .expect("manifest schema compiles")
+        DocumentSchema::from_json(include_str!(
+            "../../../../data-schemas/manifest.schema.json"
+        ))
+        .expect("manifest schema compiles")
     })
 }
 
@@ -49,7 +51,11 @@ impl FileDigest {
             bytes += n as u64;
             hasher.update(&buf[..n]);
         }
-        Ok(Self { path: path.display().to_string(), bytes, sha256: hex(&hasher.finalize()) })
+        Ok(Self {
+            path: path.display().to_string(),
+            bytes,
+            sha256: hex(&hasher.finalize()),
+        })
     }
 }
 
@@ -97,7 +103,12 @@ pub struct RunManifest {
 
 impl RunManifest {
     /// A manifest for a run starting now.
-    pub fn start(version: &str, subcommand: &str, command_line: Vec<String>, parameters: serde_json::Value) -> Self {
+    pub fn start(
+        version: &str,
+        subcommand: &str,
+        command_line: Vec<String>,
+        parameters: serde_json::Value,
+    ) -> Self {
         Self {
             tool: "biomarker-gwas".into(),
             version: version.into(),
@@ -108,7 +119,9 @@ impl RunManifest {
             inputs: Vec::new(),
             outputs: Vec::new(),
             timings: Vec::new(),
-            started_unix: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            started_unix: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
             summary: serde_json::Value::Null,
         }
     }
@@ -117,7 +130,10 @@ impl RunManifest {
     pub fn time<T>(&mut self, step: &str, f: impl FnOnce() -> T) -> T {
         let t0 = Instant::now();
         let out = f();
-        self.timings.push(StepTiming { step: step.into(), seconds: t0.elapsed().as_secs_f64() });
+        self.timings.push(StepTiming {
+            step: step.into(),
+            seconds: t0.elapsed().as_secs_f64(),
+        });
         out
     }
 
@@ -135,7 +151,8 @@ impl RunManifest {
 
     /// Validates and writes the manifest atomically as pretty JSON.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let value = serde_json::to_value(self).map_err(|e| TableError::format(path, e.to_string()))?;
+        let value =
+            serde_json::to_value(self).map_err(|e| TableError::format(path, e.to_string()))?;
         manifest_schema().validate(&value, path)?;
         write_atomic(path, |w| {
             serde_json::to_writer_pretty(&mut *w, &value)?;
@@ -146,11 +163,12 @@ impl RunManifest {
     /// Reads and validates a manifest.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| TableError::io(path, e))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| TableError::Record {
-            path: path.into(),
-            place: crate::error::Place::Line(e.line()),
-            message: format!("invalid JSON: {e}"),
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| TableError::Record {
+                path: path.into(),
+                place: crate::error::Place::Line(e.line()),
+                message: format!("invalid JSON: {e}"),
+            })?;
         manifest_schema().validate(&value, path)?;
         serde_json::from_value(value).map_err(|e| TableError::format(path, e.to_string()))
     }

@@ -18,10 +18,14 @@ pub mod mmd;
 /// Compiles a table schema from `data-schemas/` once and hands out a static reference.
 macro_rules! table_schema {
     ($file:literal) => {{
-        static SCHEMA: std::sync::OnceLock<$crate::schema::TableSchema> = std::sync::OnceLock::new();
+        static SCHEMA: std::sync::OnceLock<$crate::schema::TableSchema> =
+            std::sync::OnceLock::new();
         SCHEMA.get_or_init(|| {
-            $crate::schema::TableSchema::from_json(include_str!(concat!("../../../../data-schemas/", $file)))
-                .expect(concat!($file, " compiles"))
+            $crate::schema::TableSchema::from_json(include_str!(concat!(
+                "../../../../data-schemas/",
+                $file
+            )))
+            .expect(concat!($file, " compiles"))
         })
     }};
 }
@@ -73,7 +77,8 @@ macro_rules! cell_type {
         }
     };
 }
-cell_type!(String, Str, take_str, |v| Some(v), |w| w.unwrap_or_default());
+cell_type!(String, Str, take_str, |v| Some(v), |w| w
+    .unwrap_or_default());
 cell_type!(Option<String>, Str, take_str, |v| v, |w| w);
 cell_type!(i64, I64, take_i64, |v| Some(v), |w| w.unwrap_or_default());
 cell_type!(Option<i64>, I64, take_i64, |v| v, |w| w);

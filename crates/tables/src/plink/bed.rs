@@ -34,7 +34,10 @@ impl BedReader {
         let len = file.metadata().map_err(|e| TableError::io(path, e))?.len();
         let mut magic = [0u8; 3];
         if len < 3 || file.read_exact_at(&mut magic, 0).is_err() {
-            return Err(TableError::format(path, format!("{len} bytes: too short for a .bed header")));
+            return Err(TableError::format(
+                path,
+                format!("{len} bytes: too short for a .bed header"),
+            ));
         }
         if magic != BED_MAGIC {
             return Err(TableError::format(
@@ -53,7 +56,12 @@ impl BedReader {
                 ),
             ));
         }
-        Ok(Self { path: path.to_path_buf(), file, n_samples, n_variants })
+        Ok(Self {
+            path: path.to_path_buf(),
+            file,
+            n_samples,
+            n_variants,
+        })
     }
 
     /// Number of samples.
@@ -73,7 +81,10 @@ impl BedReader {
 
     /// Reads the packed codes of variants `first..first + count` into `buf` (resized).
     pub fn read_packed(&self, first: usize, count: usize, buf: &mut Vec<u8>) -> Result<()> {
-        assert!(first + count <= self.n_variants, "variant range past the end");
+        assert!(
+            first + count <= self.n_variants,
+            "variant range past the end"
+        );
         let per = self.bytes_per_variant();
         buf.resize(per * count, 0);
         self.file
@@ -112,10 +123,21 @@ impl BedWriter {
     /// Starts a .bed for `n_samples` samples.
     pub fn create(path: &Path, n_samples: usize) -> Result<Self> {
         let mut file = AtomicFile::create(path)?;
-        let handle = file.file().try_clone().map_err(|e| TableError::io(path, e))?;
+        let handle = file
+            .file()
+            .try_clone()
+            .map_err(|e| TableError::io(path, e))?;
         let mut out = BufWriter::new(handle);
-        out.write_all(&BED_MAGIC).map_err(|e| TableError::io(path, e))?;
-        Ok(Self { path: path.into(), n_samples, written: 0, out, file, packed: Vec::new() })
+        out.write_all(&BED_MAGIC)
+            .map_err(|e| TableError::io(path, e))?;
+        Ok(Self {
+            path: path.into(),
+            n_samples,
+            written: 0,
+            out,
+            file,
+            packed: Vec::new(),
+        })
     }
 
     /// Appends one variant given as ALT counts (0, 1, 2, or −1 for missing).
@@ -133,7 +155,9 @@ impl BedWriter {
             self.packed[i / 4] |= code << (2 * (i % 4));
         }
         self.written += 1;
-        self.out.write_all(&self.packed).map_err(|e| TableError::io(&self.path, e))
+        self.out
+            .write_all(&self.packed)
+            .map_err(|e| TableError::io(&self.path, e))
     }
 
     /// Variants written so far.
@@ -143,7 +167,9 @@ impl BedWriter {
 
     /// Flushes and moves the file into place.
     pub fn finish(mut self) -> Result<()> {
-        self.out.flush().map_err(|e| TableError::io(&self.path, e))?;
+        self.out
+            .flush()
+            .map_err(|e| TableError::io(&self.path, e))?;
         drop(self.out);
         self.file.commit()
     }

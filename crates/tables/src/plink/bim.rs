@@ -39,7 +39,10 @@ pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
             return Err(TableError::Record {
                 path: path.into(),
                 place,
-                message: format!("expected 6 fields (chrom ID cM position ALT REF), found {}", f.len()),
+                message: format!(
+                    "expected 6 fields (chrom ID cM position ALT REF), found {}",
+                    f.len()
+                ),
             });
         }
         let cell = |column: &str, value: &str, message: &str| TableError::Cell {
@@ -49,9 +52,22 @@ pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
             value: value.into(),
             message: message.into(),
         };
-        let cm = f[2].parse::<f64>().map_err(|_| cell("cM", f[2], "expected a number"))?;
-        let pos = f[3].parse::<i64>().ok().filter(|p| *p >= 0).ok_or_else(|| cell("position", f[3], "expected a non-negative integer"))?;
-        out.push(BimRecord { chrom: f[0].into(), id: f[1].into(), cm, pos, alt: f[4].into(), reference: f[5].into() });
+        let cm = f[2]
+            .parse::<f64>()
+            .map_err(|_| cell("cM", f[2], "expected a number"))?;
+        let pos = f[3]
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 0)
+            .ok_or_else(|| cell("position", f[3], "expected a non-negative integer"))?;
+        out.push(BimRecord {
+            chrom: f[0].into(),
+            id: f[1].into(),
+            cm,
+            pos,
+            alt: f[4].into(),
+            reference: f[5].into(),
+        });
     }
     Ok(out)
 }
@@ -60,7 +76,11 @@ pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
 pub fn write_bim(path: &Path, records: &[BimRecord]) -> Result<()> {
     write_atomic(path, |w| {
         for r in records {
-            writeln!(w, "{}\t{}\t{}\t{}\t{}\t{}", r.chrom, r.id, r.cm, r.pos, r.alt, r.reference)?;
+            writeln!(
+                w,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                r.chrom, r.id, r.cm, r.pos, r.alt, r.reference
+            )?;
         }
         Ok(())
     })

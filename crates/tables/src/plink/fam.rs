@@ -40,7 +40,10 @@ pub fn read_fam(path: &Path) -> Result<Vec<FamRecord>> {
             return Err(TableError::Record {
                 path: path.into(),
                 place,
-                message: format!("expected 6 fields (FID IID father mother sex phenotype), found {}", f.len()),
+                message: format!(
+                    "expected 6 fields (FID IID father mother sex phenotype), found {}",
+                    f.len()
+                ),
             });
         }
         let sex = match f[4] {
@@ -85,7 +88,11 @@ pub fn write_fam(path: &Path, records: &[FamRecord]) -> Result<()> {
     write_atomic(path, |w| {
         for r in records {
             let pheno = r.phenotype.map_or("-9".to_owned(), |p| format!("{p}"));
-            writeln!(w, "{} {} {} {} {} {pheno}", r.fid, r.iid, r.father, r.mother, r.sex)?;
+            writeln!(
+                w,
+                "{} {} {} {} {} {pheno}",
+                r.fid, r.iid, r.father, r.mother, r.sex
+            )?;
         }
         Ok(())
     })

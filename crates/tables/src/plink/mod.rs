@@ -43,6 +43,10 @@ impl Fileset {
         let samples = read_fam(&fam)?;
         let variants = read_bim(&bim)?;
         let bed = BedReader::open(&bed, samples.len(), variants.len())?;
-        Ok(Self { samples, variants, bed })
+        Ok(Self {
+            samples,
+            variants,
+            bed,
+        })
     }
 }
