@@ -32,5 +32,5 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Figures (Manhattan, QQ, regional, training, PCA), top loci and one self-contained
     /// report.html from the study's tables.
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
 }

@@ -131,7 +131,7 @@ pub fn record_log10p(r: &GwasRecord) -> Option<f64> {
     }
     match r.p {
         Some(p) if p > 0.0 && p <= 1.0 => Some(-p.log10()),
-        Some(p) if p == 0.0 => Some(LOG10P_OF_ZERO),
+        Some(0.0) => Some(LOG10P_OF_ZERO),
         _ => None,
     }
 }

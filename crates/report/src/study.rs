@@ -598,7 +598,9 @@ fn latent_plot(
     let pheno_iids = pheno.iids();
     let mut panels = Vec::new();
     let mut labels_seen = Vec::new();
-    let mut raw: Vec<(String, Vec<(f64, f64, String)>)> = Vec::new();
+    // (structure, points labelled by group name) before groups get their indices.
+    type Labelled = (String, Vec<(f64, f64, String)>);
+    let mut raw: Vec<Labelled> = Vec::new();
     for structure in features.structure_names() {
         let (samples, values) = features.structure_matrix(&structure);
         let iids: Vec<&str> = samples.iter().map(|s| s.iid.as_str()).collect();

@@ -9,6 +9,6 @@ use crate::args::{Cli, Command};
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args),
-        Command::Report(args) => report::run(args),
+        Command::Report(args) => report::run(*args),
     }
 }

@@ -19,13 +19,13 @@ pub(crate) fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))
 }
 
+/// A data line's 1-based number and its fields.
+pub(crate) type NumberedRow = (usize, Vec<String>);
+
 /// The header and data lines of a tab-separated file: blank lines and `#`/`##` comment lines
 /// before the header are skipped; a header line may itself start with `#`. Each line comes
 /// with its 1-based number.
-pub(crate) fn tsv_lines(
-    path: &Path,
-    text: &str,
-) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+pub(crate) fn tsv_lines(path: &Path, text: &str) -> Result<(Vec<String>, Vec<NumberedRow>)> {
     let mut header: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
