@@ -2,6 +2,7 @@
 //! a user would and checks its files, its manifest, its output and its exit code.
 
 mod cli;
+mod report;
 mod simulate;
 
 use std::path::Path;
