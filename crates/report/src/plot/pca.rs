@@ -46,7 +46,8 @@ impl Plot for VariancePlot {
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(230, 230, 230))
             .y_labels(labels.len().max(1))
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
