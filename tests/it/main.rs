@@ -5,6 +5,7 @@ mod cli;
 mod deep;
 mod mmd;
 mod pca;
+mod report;
 mod simulate;
 
 use std::path::Path;

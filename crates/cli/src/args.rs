@@ -6,6 +6,7 @@ use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
 use crate::cmd::mmd::MmdArgs;
 use crate::cmd::pca::PcaArgs;
+use crate::cmd::report::ReportArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
 use crate::cmd::train::TrainArgs;
@@ -50,4 +51,7 @@ pub enum Command {
     /// Two-sample tests (MMD, DFDA, Hotelling T², energy distance) of per-structure features
     /// between groups: diagnosis pairs or APOE ε4 carriers vs non-carriers.
     Mmd(MmdArgs),
+    /// Figures (Manhattan, QQ, regional, training, PCA), top loci and one self-contained
+    /// report.html from the study's tables.
+    Report(Box<ReportArgs>),
 }

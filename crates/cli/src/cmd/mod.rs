@@ -4,6 +4,7 @@ pub mod encode;
 pub mod experiment;
 pub mod mmd;
 pub mod pca;
+pub mod report;
 pub mod scan;
 pub mod simulate;
 pub mod train;
@@ -20,5 +21,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Encode(args) => encode::run(args),
         Command::Experiment(args) => experiment::run(args),
         Command::Mmd(args) => mmd::run(args),
+        Command::Report(args) => report::run(*args),
     }
 }
