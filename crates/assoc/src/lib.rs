@@ -3,10 +3,12 @@
 //! over PLINK .bed/.bim/.fam files with PLINK 2 `--glm` semantics.
 //!
 //! - [`regress`]: dense solvers that take a design matrix and a response;
+//! - [`features`]: feature association (OLS, logistic with AUC, likelihood-ratio tests);
 //! - [`scan`]: the streaming genome scan (blocks of variants, many phenotypes per pass);
 //! - [`linalg`]: the small dense linear algebra both need (Cholesky, QR).
 
 pub mod error;
+pub mod features;
 pub mod linalg;
 pub mod regress;
 pub mod scan;
