@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::assoc::AssocArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
 
@@ -33,4 +34,7 @@ pub enum Command {
     /// Genome-wide association scan over PLINK files (linear and logistic/Firth, PLINK 2
     /// --glm compatible), many phenotypes in one pass.
     Scan(Box<ScanArgs>),
+    /// Feature association: OLS of features on predictors, logistic regression of a
+    /// diagnosis on features (with ROC AUC), and deep features against volumes per structure.
+    Assoc(Box<AssocArgs>),
 }

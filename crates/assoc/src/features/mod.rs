@@ -6,10 +6,13 @@
 //! ones the genome scan uses.
 //!
 //! - [`fit`]: model summaries from a design matrix and a response;
-//! - [`auc`]: ROC AUC (Mann–Whitney with mid-ranks) and seeded stratified k-fold folds.
+//! - [`auc`]: ROC AUC (Mann–Whitney with mid-ranks) and seeded stratified k-fold folds;
+//! - [`run`]: the `assoc` command: inputs aligned on IID, models, AssocTable/ComparisonTable.
 
 pub mod auc;
 pub mod fit;
+pub mod run;
 
 pub use auc::{cv_auc, roc_auc, stratified_folds};
 pub use fit::{fit_logistic, fit_ols, lr_test, LogisticSummary, LrTest, OlsSummary};
+pub use run::{run, AssocConfig, AssocReport, Model};

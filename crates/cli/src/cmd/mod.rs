@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
+pub mod assoc;
 pub mod scan;
 pub mod simulate;
 
@@ -10,5 +11,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args),
         Command::Scan(args) => scan::run(*args),
+        Command::Assoc(args) => assoc::run(*args),
     }
 }
