@@ -19,6 +19,18 @@ fn fixture(name: &str) -> String {
 struct Data {
     columns: HashMap<String, Vec<f64>>,
     reference: HashMap<String, f64>,
+    /// Largest relative difference seen (printed with `--nocapture`).
+    worst: std::cell::Cell<(f64, &'static str)>,
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        let (rel, key) = self.worst.get();
+        if key.is_empty() {
+            return;
+        }
+        eprintln!("largest relative difference from the reference: {rel:.3e} ({key})");
+    }
 }
 
 impl Data {
@@ -42,7 +54,11 @@ impl Data {
                 (k.to_owned(), v.parse().unwrap())
             })
             .collect();
-        Self { columns, reference }
+        Self {
+            columns,
+            reference,
+            worst: std::cell::Cell::new((0.0, "")),
+        }
     }
 
     fn design(&self, names: &[&str]) -> Array2<f64> {
@@ -66,6 +82,10 @@ impl Data {
         let want = self.want(key);
         assert_eq!(got.len(), want.len(), "{key}: length");
         for (g, w) in got.iter().zip(&want) {
+            let rel = (g - w).abs() / w.abs().max(1e-300);
+            if rel > self.worst.get().0 {
+                self.worst.set((rel, String::leak(key.to_owned())));
+            }
             assert!(
                 (g - w).abs() <= 1e-8 * w.abs().max(1e-300),
                 "{key}: {g} vs reference {w}"
