@@ -214,5 +214,36 @@ fn assoc_errors_name_the_cause() {
         "probit",
     ]);
     assert_eq!(o.status.code(), Some(2));
+    let covar = cohort.join("covariates.tsv");
+    let o = run(&[
+        "--covar",
+        s(&covar),
+        "--outcome",
+        "vol_*",
+        "--predictor",
+        "age",
+        "--covar",
+        s(&covar),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--covar given twice is a usage error"
+    );
+    let o = bgwas(&[
+        "assoc",
+        "--pheno",
+        s(&covar),
+        "--covar",
+        s(&covar),
+        "--outcome",
+        "age",
+        "--predictor",
+        "sex",
+        "--out",
+        &out,
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("column age is also in another input"), "{err}");
     assert!(!dir.path().join("o/assoc.tsv").exists());
 }
