@@ -170,6 +170,10 @@ fn assoc_finds_the_simulated_truth() {
             "volume"
         };
         assert_eq!(r.better, better);
+        // The stand-in deep feature is the continuous latent volume, the volume column its
+        // voxel count: the latent one explains the diagnosis better and adds to the count.
+        assert_eq!(r.better, "deep", "{r:?}");
+        assert!(r.lr_deep_p < 1e-6, "{r:?}");
     }
 }
 
