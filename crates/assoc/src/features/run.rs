@@ -411,8 +411,9 @@ fn compare_one(
     })
 }
 
-/// Runs the association (and comparison) described by `cfg`.
-pub fn run(cfg: &AssocConfig) -> Result<AssocReport> {
+/// Runs the association (and comparison) described by `cfg`; `progress(done, total)` is
+/// called after each model (a comparison counts as one).
+pub fn run(cfg: &AssocConfig, progress: &dyn Fn(u64, u64)) -> Result<AssocReport> {
     cfg.validate()?;
     let mut report = AssocReport::default();
     let cols = load(cfg, &mut report)?;
@@ -423,8 +424,23 @@ pub fn run(cfg: &AssocConfig) -> Result<AssocReport> {
     meta.insert("cv_folds".to_owned(), cfg.cv_folds.to_string());
     meta.insert("seed".to_owned(), cfg.seed.to_string());
     report.assoc.metadata = meta.clone();
+    // Structures with a deep-feature column, for the comparison.
+    let suffix = format!("_{}", cfg.deep_feature);
+    let structures: Vec<(String, String)> = if cfg.compare {
+        cols.structure
+            .iter()
+            .filter(|(c, _)| c.ends_with(&suffix) && !c.starts_with(&cfg.volume_prefix))
+            .map(|(c, s)| (s.clone(), c.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let total = (outcomes.len() * (predictors.len() + structures.len())) as u64;
+    let mut done = 0;
     for o in &outcomes {
         for p in predictors.iter().filter(|p| *p != o) {
+            done += 1;
+            progress(done, total);
             match one(cfg, &cols, o, p) {
                 Ok(r) => report.assoc.records.push(r),
                 Err(AssocError::Option(m)) => return Err(AssocError::Option(m)),
@@ -437,15 +453,10 @@ pub fn run(cfg: &AssocConfig) -> Result<AssocReport> {
             records: Vec::new(),
             metadata: meta,
         };
-        let suffix = format!("_{}", cfg.deep_feature);
-        let structures: Vec<(String, String)> = cols
-            .structure
-            .iter()
-            .filter(|(c, _)| c.ends_with(&suffix) && !c.starts_with(&cfg.volume_prefix))
-            .map(|(c, s)| (s.clone(), c.clone()))
-            .collect();
         for o in &outcomes {
             for (s, deep) in &structures {
+                done += 1;
+                progress(done, total);
                 let vol = format!("{}{s}", cfg.volume_prefix);
                 if !cols.values.contains_key(&vol) {
                     report

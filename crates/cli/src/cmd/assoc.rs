@@ -115,9 +115,15 @@ pub fn run(args: AssocArgs) -> anyhow::Result<()> {
             .add_input(p)
             .with_context(|| format!("hashing {}", p.display()))?;
     }
-    let report = manifest
-        .time("regress", || features::run(&cfg))
-        .context("association failed")?;
+    let bar = crate::progress::bar(0, "models");
+    let report = manifest.time("regress", || {
+        features::run(&cfg, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+    });
+    bar.finish_and_clear();
+    let report = report.context("association failed")?;
     for line in &report.alignments {
         tracing::info!("{line}");
     }
