@@ -1,6 +1,7 @@
 //! End-to-end tests of the `biomarker-gwas` binary: each module drives one subcommand the way
 //! a user would and checks its files, its manifest, its output and its exit code.
 
+mod assoc;
 mod cli;
 mod deep;
 mod mmd;

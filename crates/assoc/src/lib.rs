@@ -4,11 +4,13 @@
 //! groups of subjects.
 //!
 //! - [`regress`]: dense solvers that take a design matrix and a response;
+//! - [`features`]: feature association (OLS, logistic with AUC, likelihood-ratio tests);
 //! - [`scan`]: the streaming genome scan (blocks of variants, many phenotypes per pass);
 //! - [`mmd`]: maximum mean discrepancy and companion two-sample tests;
 //! - [`linalg`]: the small dense linear algebra they need (Cholesky, QR).
 
 pub mod error;
+pub mod features;
 pub mod linalg;
 pub mod mmd;
 pub mod regress;

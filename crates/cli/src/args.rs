@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::assoc::AssocArgs;
 use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
 use crate::cmd::mmd::MmdArgs;
@@ -54,4 +55,7 @@ pub enum Command {
     /// Figures (Manhattan, QQ, regional, training, PCA), top loci and one self-contained
     /// report.html from the study's tables.
     Report(Box<ReportArgs>),
+    /// Feature association: OLS of features on predictors, logistic regression of a
+    /// diagnosis on features (with ROC AUC), and deep features against volumes per structure.
+    Assoc(Box<AssocArgs>),
 }

@@ -5,8 +5,9 @@
 //!
 //! - sample identity and the IID alignment that reports what each side lost ([`sample`]);
 //! - PLINK-style phenotype/covariate tables with one-hot encoding ([`pheno`]);
-//! - the typed tables FeatureTable, GwasTable, AssocTable, MmdTable and the run manifest
-//!   ([`kinds`]), each validated against its JSON Schema in `data-schemas/` ([`schema`]);
+//! - the typed tables FeatureTable, GwasTable, AssocTable, ComparisonTable, MmdTable and the
+//!   run manifest ([`kinds`]), each validated against its JSON Schema in `data-schemas/`
+//!   ([`schema`]);
 //! - tab-separated text and Parquet IO for all of them ([`io`]), always atomic ([`atomic`]);
 //! - PLINK 1 binary genotype files (.bed/.bim/.fam): reading in blocks of variants and
 //!   writing ([`plink`]).
@@ -26,6 +27,7 @@ pub mod text;
 pub use error::{Place, Result, TableError};
 pub use frame::{Cell, Column, ColumnData, Frame};
 pub use kinds::assoc::{AssocRecord, AssocTable};
+pub use kinds::comparison::{ComparisonRecord, ComparisonTable};
 pub use kinds::feature::FeatureTable;
 pub use kinds::gwas::{GwasRecord, GwasTable};
 pub use kinds::manifest::{FileDigest, RunManifest, StepTiming};

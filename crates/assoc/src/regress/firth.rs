@@ -127,5 +127,5 @@ pub fn firth(x: ArrayView2<f64>, y: &[f64], start: Option<&[f64]>) -> Result<Log
         }
     }
     let dev = super::logistic::deviance(y, &state.mu);
-    Ok(wald(state.beta, &state.inv, dev, iterations, converged))
+    Ok(wald(state.beta, state.inv, dev, iterations, converged))
 }

@@ -43,6 +43,10 @@ pub struct LogisticFit {
     pub ln_p: Vec<f64>,
     /// Deviance `−2 log L` (unpenalised).
     pub deviance: f64,
+    /// Log-likelihood `−deviance / 2` (unpenalised; statsmodels' `llf`).
+    pub log_likelihood: f64,
+    /// Covariance of the coefficients (inverse information), row-major `p × p`.
+    pub cov: Vec<f64>,
     /// Iterations used.
     pub iterations: usize,
     /// Whether the convergence criterion was met within the iteration limit.
@@ -81,7 +85,7 @@ pub(crate) fn linear_predictor(x: &ArrayView2<f64>, beta: &[f64], eta: &mut [f64
 /// Wald statistics from coefficients and the inverse information.
 pub(crate) fn wald(
     coef: Vec<f64>,
-    inv: &[f64],
+    inv: Vec<f64>,
     deviance: f64,
     iterations: usize,
     converged: bool,
@@ -99,6 +103,8 @@ pub(crate) fn wald(
         z,
         ln_p,
         deviance,
+        log_likelihood: -0.5 * deviance,
+        cov: inv,
         iterations,
         converged,
     }
@@ -248,5 +254,5 @@ pub fn logistic_cols(
         f64::NAN
     };
     let inv = chol_inverse(&h, p);
-    Ok(wald(beta, &inv, deviance, iterations, converged))
+    Ok(wald(beta, inv, deviance, iterations, converged))
 }

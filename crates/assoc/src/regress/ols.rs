@@ -1,5 +1,5 @@
-//! Ordinary least squares by Householder QR: coefficients, standard errors from
-//! `σ² (XᵀX)⁻¹`, t statistics and two-sided p-values in log space.
+//! Ordinary least squares by Householder QR: coefficients, their covariance `σ² (XᵀX)⁻¹`,
+//! t statistics, two-sided p-values in log space and the Gaussian log-likelihood.
 
 use ndarray::ArrayView2;
 
@@ -21,6 +21,10 @@ pub struct OlsFit {
     pub df: f64,
     /// Residual sum of squares.
     pub rss: f64,
+    /// Covariance of the coefficients `σ² (XᵀX)⁻¹`, row-major `p × p`.
+    pub cov: Vec<f64>,
+    /// Gaussian log-likelihood at the estimate with `σ² = rss / n` (statsmodels' `llf`).
+    pub log_likelihood: f64,
 }
 
 /// Regresses `y` on the columns of `x` (`n × p`).
@@ -62,7 +66,7 @@ pub fn ols(x: ArrayView2<f64>, y: &[f64]) -> Result<OlsFit> {
         .sum();
     let df = (n - p) as f64;
     let sigma2 = rss / df;
-    // diag((XᵀX)⁻¹) = row norms² of R⁻¹.
+    // (XᵀX)⁻¹ = R⁻¹ R⁻ᵀ.
     let mut rinv = vec![0.0; p * p];
     for c in 0..p {
         for i in (0..=c).rev() {
@@ -73,14 +77,24 @@ pub fn ols(x: ArrayView2<f64>, y: &[f64]) -> Result<OlsFit> {
             rinv[i * p + c] = s / r[i * p + i];
         }
     }
-    let se: Vec<f64> = (0..p)
-        .map(|i| (sigma2 * (0..p).map(|c| rinv[i * p + c].powi(2)).sum::<f64>()).sqrt())
-        .collect();
+    let mut cov = vec![0.0; p * p];
+    for i in 0..p {
+        for j in 0..p {
+            let from = i.max(j);
+            cov[i * p + j] = sigma2
+                * (from..p)
+                    .map(|c| rinv[i * p + c] * rinv[j * p + c])
+                    .sum::<f64>();
+        }
+    }
+    let se: Vec<f64> = (0..p).map(|i| cov[i * p + i].sqrt()).collect();
     let t: Vec<f64> = coef.iter().zip(&se).map(|(b, s)| b / s).collect();
     let ln_p = t
         .iter()
         .map(|&t| biomarker_stats::ln_t_two_sided(t, df))
         .collect();
+    let nf = n as f64;
+    let log_likelihood = -0.5 * nf * ((2.0 * std::f64::consts::PI * rss / nf).ln() + 1.0);
     Ok(OlsFit {
         coef,
         se,
@@ -88,5 +102,7 @@ pub fn ols(x: ArrayView2<f64>, y: &[f64]) -> Result<OlsFit> {
         ln_p,
         df,
         rss,
+        cov,
+        log_likelihood,
     })
 }

@@ -76,7 +76,7 @@ fn line_of(path: &Path, iid: &str) -> Option<usize> {
 /// Types a numeric phenotype the way PLINK reads it: values in {1, 2} (0 = missing when a
 /// 2 is present) are case/control with 2 = case; values in {0, 1} are case/control with
 /// 1 = case; anything else is quantitative. Returns 0/1-coded values for case/control.
-fn type_phenotype(values: Vec<Option<f64>>) -> (bool, Vec<Option<f64>>) {
+pub(crate) fn type_phenotype(values: Vec<Option<f64>>) -> (bool, Vec<Option<f64>>) {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
     let in_set = |set: &[f64]| present.iter().all(|v| set.contains(v));
     if !present.is_empty() && in_set(&[0.0, 1.0, 2.0]) && present.contains(&2.0) {

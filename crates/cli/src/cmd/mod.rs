@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
+pub mod assoc;
 pub mod encode;
 pub mod experiment;
 pub mod mmd;
@@ -22,5 +23,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Experiment(args) => experiment::run(args),
         Command::Mmd(args) => mmd::run(args),
         Command::Report(args) => report::run(*args),
+        Command::Assoc(args) => assoc::run(*args),
     }
 }

@@ -10,6 +10,7 @@ use crate::io::{read_frame, write_frame};
 use crate::schema::TableSchema;
 
 pub mod assoc;
+pub mod comparison;
 pub mod feature;
 pub mod gwas;
 pub mod manifest;

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use biomarker_tables::{
-    AssocRecord, AssocTable, FeatureTable, GwasRecord, GwasTable, MmdRecord, MmdTable, PhenoColumn,
-    PhenoTable, PhenoValues, RunManifest, SampleId, TableKind,
+    AssocRecord, AssocTable, ComparisonRecord, ComparisonTable, FeatureTable, GwasRecord,
+    GwasTable, MmdRecord, MmdTable, PhenoColumn, PhenoTable, PhenoValues, RunManifest, SampleId,
+    TableKind,
 };
 
 fn both_formats<T: TableKind + PartialEq + std::fmt::Debug>(table: &T) {
@@ -102,6 +103,38 @@ fn assoc_and_mmd_tables_round_trip() {
         metadata: meta(),
     };
     both_formats(&mmd);
+}
+
+#[test]
+fn comparison_table_round_trips() {
+    let table = ComparisonTable {
+        records: vec![ComparisonRecord {
+            structure: "left_hippocampus".into(),
+            outcome: "ad_vs_cn".into(),
+            analysis: "logistic".into(),
+            volume: "vol_left_hippocampus".into(),
+            deep: "left_hippocampus_PC1".into(),
+            covariates: "age,sex".into(),
+            n: 232,
+            auc_volume: Some(0.71),
+            auc_deep: Some(0.78),
+            auc_both: Some(0.8),
+            auc_cv_volume: Some(0.69),
+            auc_cv_deep: Some(0.75),
+            auc_cv_both: Some(0.76),
+            aic_volume: 250.5,
+            aic_deep: 230.25,
+            aic_both: 229.0,
+            lr_deep_stat: 23.5,
+            lr_deep_p: 1.2e-6,
+            lr_volume_stat: 3.25,
+            lr_volume_p: 0.071,
+            better: "deep".into(),
+            ..ComparisonRecord::default()
+        }],
+        metadata: meta(),
+    };
+    both_formats(&table);
 }
 
 #[test]
