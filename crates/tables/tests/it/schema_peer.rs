@@ -45,6 +45,14 @@ fn valid_rows(kind: &str) -> Vec<Value> {
             "timings": [{"step": "scan", "seconds": 1.5}], "started_unix": 1700000000,
             "summary": {"lambda_gc": 1.01}
         })],
+        "comparison" => vec![json!({
+            "structure": "left_hippocampus", "outcome": "ad_vs_cn", "analysis": "logistic",
+            "volume": "vol_left_hippocampus", "deep": "left_hippocampus_PC1", "covariates": "age,sex",
+            "n": 700, "auc_volume": 0.7, "auc_deep": 0.75, "auc_both": 0.77, "auc_cv_volume": 0.69,
+            "auc_cv_deep": 0.74, "auc_cv_both": 0.75, "aic_volume": 800.5, "aic_deep": 780.0,
+            "aic_both": 770.1, "lr_deep_stat": 32.4, "lr_deep_p": 1e-8, "lr_volume_stat": 3.1,
+            "lr_volume_p": 0.08, "better": "deep"
+        })],
         other => panic!("no rows for {other}"),
     }
 }
@@ -106,7 +114,31 @@ fn our_verdicts_match_python_jsonschema() {
     let dir = tempfile::tempdir().unwrap();
     let mut compared = 0;
     let mut rejected = 0;
-    for kind in ["phenotype", "feature", "gwas", "assoc", "mmd", "manifest"] {
+    let kinds = [
+        "phenotype",
+        "feature",
+        "gwas",
+        "assoc",
+        "mmd",
+        "comparison",
+        "manifest",
+    ];
+    let schemas: Vec<String> = std::fs::read_dir(root().join("data-schemas"))
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .replace(".schema.json", "")
+        })
+        .collect();
+    for name in &schemas {
+        assert!(
+            kinds.contains(&name.as_str()),
+            "schema {name} is not compared with jsonschema"
+        );
+    }
+    for kind in kinds {
         let schema_path = root().join(format!("data-schemas/{kind}.schema.json"));
         let schema =
             DocumentSchema::from_json(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
