@@ -126,6 +126,8 @@ pub struct ReportPage {
     pub latent: Option<FigureView>,
     /// Feature associations.
     pub assoc: Option<TableView>,
+    /// Deep features against volumes, per structure and outcome.
+    pub comparison: Option<TableView>,
     /// MMD two-sample tests.
     pub mmd: Option<TableView>,
     /// Multi-phenotype Manhattan plot.
@@ -154,7 +156,7 @@ impl ReportPage {
         if self.pca_variance.is_some() || self.latent.is_some() {
             ids.push("pca");
         }
-        if self.assoc.is_some() {
+        if self.assoc.is_some() || self.comparison.is_some() {
             ids.push("assoc");
         }
         if self.mmd.is_some() {
@@ -195,6 +197,7 @@ mod tests {
             pca_variance: None,
             latent: None,
             assoc: None,
+            comparison: None,
             mmd: None,
             multi: None,
             gwas: vec![],

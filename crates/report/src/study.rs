@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use biomarker_tables::atomic::write_atomic;
 use biomarker_tables::{
-    Alignment, AssocTable, FeatureTable, FileDigest, GwasTable, MmdTable, PhenoTable, PhenoValues,
-    RunManifest, Side, TableKind,
+    Alignment, AssocTable, ComparisonTable, FeatureTable, FileDigest, GwasTable, MmdTable,
+    PhenoTable, PhenoValues, RunManifest, Side, TableKind,
 };
 
 use crate::error::{ReportError, Result};
@@ -34,6 +34,8 @@ pub struct StudyInputs {
     pub gwas: Vec<PathBuf>,
     /// AssocTable files.
     pub assoc: Vec<PathBuf>,
+    /// ComparisonTable files (deep features against volumes).
+    pub comparison: Vec<PathBuf>,
     /// MmdTable files.
     pub mmd: Vec<PathBuf>,
     /// FeatureTable whose first two feature columns per structure span the latent scatter.
@@ -227,6 +229,11 @@ pub fn build(
         .iter()
         .map(|p| AssocTable::read(p))
         .collect::<Result<_, _>>()?;
+    let comparison: Vec<ComparisonTable> = inputs
+        .comparison
+        .iter()
+        .map(|p| ComparisonTable::read(p))
+        .collect::<Result<_, _>>()?;
     let mmd: Vec<MmdTable> = inputs
         .mmd
         .iter()
@@ -264,6 +271,7 @@ pub fn build(
     for (kind, paths) in [
         ("GWAS table", &inputs.gwas),
         ("association table", &inputs.assoc),
+        ("model comparison table", &inputs.comparison),
         ("MMD table", &inputs.mmd),
         ("run manifest", &inputs.manifests),
     ] {
@@ -382,6 +390,8 @@ pub fn build(
     };
 
     let assoc_view = (!assoc.is_empty()).then(|| assoc_table(&assoc, options.max_table_rows));
+    let comparison_view =
+        (!comparison.is_empty()).then(|| comparison_table(&comparison, options.max_table_rows));
     let mmd_view = (!mmd.is_empty()).then(|| mmd_table(&mmd, options.max_table_rows));
 
     // Genome-wide scans.
@@ -516,6 +526,7 @@ pub fn build(
         pca_variance,
         latent: latent_view,
         assoc: assoc_view,
+        comparison: comparison_view,
         mmd: mmd_view,
         multi,
         gwas: pheno_views,
@@ -654,6 +665,65 @@ fn latent_plot(
         groups,
         width: 1050,
     })
+}
+
+fn comparison_table(tables: &[ComparisonTable], max_rows: usize) -> TableView {
+    let recs: Vec<_> = tables.iter().flat_map(|t| t.records.iter()).collect();
+    let n = recs.len();
+    let fit = |r2: Option<f64>, auc: Option<f64>, cv: Option<f64>| match (r2, auc) {
+        (Some(r2), _) => format!("R² {}", fmt_num(r2)),
+        (None, Some(auc)) => format!(
+            "AUC {}{}",
+            fmt_num(auc),
+            cv.map_or(String::new(), |c| format!(" (CV {})", fmt_num(c)))
+        ),
+        _ => "NA".into(),
+    };
+    let columns = [
+        "structure",
+        "outcome",
+        "n",
+        "volume alone",
+        "deep alone",
+        "both",
+        "AIC volume / deep / both",
+        "LR: deep adds to volume (p)",
+        "LR: volume adds to deep (p)",
+        "better",
+    ];
+    let rows = recs
+        .iter()
+        .take(max_rows)
+        .map(|r| {
+            vec![
+                r.structure.clone(),
+                r.outcome.clone(),
+                r.n.to_string(),
+                fit(r.r2_volume, r.auc_volume, r.auc_cv_volume),
+                fit(r.r2_deep, r.auc_deep, r.auc_cv_deep),
+                fit(r.r2_both, r.auc_both, r.auc_cv_both),
+                format!(
+                    "{} / {} / {}",
+                    fmt_num(r.aic_volume),
+                    fmt_num(r.aic_deep),
+                    fmt_num(r.aic_both)
+                ),
+                format!("{} ({})", fmt_num(r.lr_deep_stat), p_cell(r.lr_deep_p)),
+                format!("{} ({})", fmt_num(r.lr_volume_stat), p_cell(r.lr_volume_p)),
+                r.better.clone(),
+            ]
+        })
+        .collect();
+    TableView {
+        columns: columns.iter().map(|s| (*s).to_owned()).collect(),
+        rows,
+        highlight: None,
+        note: format!(
+            "{} of {n} rows. Volume alone, deep feature alone and both on the same samples; \
+             likelihood-ratio tests of each nested pair.",
+            n.min(max_rows)
+        ),
+    }
 }
 
 fn assoc_table(tables: &[AssocTable], max_rows: usize) -> TableView {

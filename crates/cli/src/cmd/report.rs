@@ -24,6 +24,10 @@ pub struct ReportArgs {
     /// Feature association results (AssocTable); repeat for several files.
     #[arg(long, num_args = 1..)]
     pub assoc: Vec<PathBuf>,
+    /// Deep-feature against volume comparisons (the ComparisonTable of `assoc --compare`);
+    /// repeat for several files.
+    #[arg(long, num_args = 1..)]
+    pub comparison: Vec<PathBuf>,
     /// MMD two-sample test results (MmdTable); repeat for several files.
     #[arg(long, num_args = 1..)]
     pub mmd: Vec<PathBuf>,
@@ -123,6 +127,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         "out": args.out.display().to_string(),
         "gwas": list(&args.gwas),
         "assoc": list(&args.assoc),
+        "comparison": list(&args.comparison),
         "mmd": list(&args.mmd),
         "latent": opt(&args.latent),
         "pheno": opt(&args.pheno),
@@ -150,6 +155,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let inputs = StudyInputs {
         gwas: args.gwas,
         assoc: args.assoc,
+        comparison: args.comparison,
         mmd: args.mmd,
         latent: args.latent,
         pheno: args.pheno,
@@ -196,6 +202,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         .gwas
         .iter()
         .chain(&inputs.assoc)
+        .chain(&inputs.comparison)
         .chain(&inputs.mmd)
         .chain(&inputs.manifests)
     {

@@ -8,8 +8,8 @@ use biomarker_report::ld::LdSource;
 use biomarker_report::study::{build, StudyInputs, StudyOptions, StudyOutputs};
 use biomarker_tables::plink::{write_bim, write_fam, BedWriter, BimRecord, FamRecord};
 use biomarker_tables::{
-    AssocRecord, AssocTable, FeatureTable, GwasRecord, MmdRecord, MmdTable, RunManifest, SampleId,
-    TableKind,
+    AssocRecord, AssocTable, ComparisonRecord, ComparisonTable, FeatureTable, GwasRecord,
+    MmdRecord, MmdTable, RunManifest, SampleId, TableKind,
 };
 
 use crate::common::{decode_png, peer_tool, synthetic_scan, Rng};
@@ -208,6 +208,33 @@ pub fn study_inputs(dir: &Path, with_bfile: bool) -> StudyInputs {
     };
     let assoc_path = dir.join("assoc.tsv");
     assoc.write(&assoc_path).unwrap();
+    let comparison = ComparisonTable {
+        records: vec![ComparisonRecord {
+            structure: "hippocampus".into(),
+            outcome: "ad_vs_cn".into(),
+            analysis: "logistic".into(),
+            volume: "vol_hippocampus".into(),
+            deep: "hippocampus_PC1".into(),
+            covariates: "age,sex".into(),
+            n: 700,
+            auc_volume: Some(0.70),
+            auc_deep: Some(0.76),
+            auc_both: Some(0.77),
+            auc_cv_deep: Some(0.7421),
+            aic_volume: 800.0,
+            aic_deep: 770.0,
+            aic_both: 765.0,
+            lr_deep_stat: 37.0,
+            lr_deep_p: 1.2e-9,
+            lr_volume_stat: 7.0,
+            lr_volume_p: 0.008,
+            better: "deep".into(),
+            ..Default::default()
+        }],
+        metadata: Default::default(),
+    };
+    let comparison_path = dir.join("comparison.tsv");
+    comparison.write(&comparison_path).unwrap();
     let mmd = MmdTable {
         records: vec![MmdRecord {
             structure: "hippocampus".into(),
@@ -283,6 +310,7 @@ pub fn study_inputs(dir: &Path, with_bfile: bool) -> StudyInputs {
     StudyInputs {
         gwas: gwas.to_vec(),
         assoc: vec![assoc_path],
+        comparison: vec![comparison_path],
         mmd: vec![mmd_path],
         latent: Some(latent_path),
         pheno: Some(pheno_path),
@@ -352,6 +380,15 @@ fn full_report_has_every_section_file_and_clumped_loci() {
     ] {
         assert!(out.join(name).is_file(), "{name} missing");
     }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("Deep features against volumes"),
+        "no comparison table"
+    );
+    assert!(
+        html.contains("AUC 0.7600 (CV 0.7421)"),
+        "comparison row missing"
+    );
     let (w, h, _) = decode_png(&std::fs::read(out.join("manhattan_all.png")).unwrap());
     assert_eq!((w, h), (1400, 480));
     // clumped: the lead (both phenotypes, A and the noisy copies in LD) and B apart; chr6
