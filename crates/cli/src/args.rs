@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::chunks::ChunksArgs;
+use crate::cmd::merge::MergeArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
 
@@ -33,4 +35,10 @@ pub enum Command {
     /// Genome-wide association scan over PLINK files (linear and logistic/Firth, PLINK 2
     /// --glm compatible), many phenotypes in one pass.
     Scan(Box<ScanArgs>),
+    /// Plan how a scan is split into chunks for a cluster (ranges of .bim variants that keep
+    /// chromosomes whole unless told otherwise).
+    Chunks(ChunksArgs),
+    /// Join the chunks of a scan into the outputs of the unsplit scan, after checking they
+    /// are complete, non-overlapping and from the same inputs and parameters.
+    Merge(MergeArgs),
 }

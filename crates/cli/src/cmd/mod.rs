@@ -1,5 +1,7 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
+pub mod chunks;
+pub mod merge;
 pub mod scan;
 pub mod simulate;
 
@@ -10,5 +12,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(args),
         Command::Scan(args) => scan::run(*args),
+        Command::Chunks(args) => chunks::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }
