@@ -296,14 +296,17 @@ mod tests {
     #[test]
     fn whole_chromosomes_minimise_the_largest_chunk() {
         let c = chroms(&[("1", 50), ("2", 40), ("3", 30), ("4", 20), ("5", 10)]);
-        // 150 variants in 3 chunks: 50 | 40 | 60 would be 60; 50 | 40+30=70? The optimum
-        // keeping order is 50 | 40 | 30+20+10 = 60.
+        // 150 variants in 3 chunks keeping order: the smallest largest chunk is 60.
         assert_eq!(
             plan_ranges(&c, 3, false).unwrap(),
             vec![(0, 50), (50, 90), (90, 150)]
         );
-        // More chunks than chromosomes: one per chromosome, never a split.
-        assert_eq!(plan_ranges(&c, 9, false).unwrap().len(), 5);
+        // More chunks than chromosomes: the largest chromosome bounds the chunk size and
+        // no chromosome is split (50 | 40 | 30+20 | 10).
+        assert_eq!(
+            plan_ranges(&c, 9, false).unwrap(),
+            vec![(0, 50), (50, 90), (90, 140), (140, 150)]
+        );
         assert_eq!(plan_ranges(&c, 1, false).unwrap(), vec![(0, 150)]);
     }
 
