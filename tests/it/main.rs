@@ -7,6 +7,7 @@ mod deep;
 mod mmd;
 mod pca;
 mod report;
+mod scale;
 mod simulate;
 
 use std::path::Path;

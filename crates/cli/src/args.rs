@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd::assoc::AssocArgs;
+use crate::cmd::chunks::ChunksArgs;
 use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
+use crate::cmd::merge::MergeArgs;
 use crate::cmd::mmd::MmdArgs;
 use crate::cmd::pca::PcaArgs;
 use crate::cmd::report::ReportArgs;
@@ -58,4 +60,10 @@ pub enum Command {
     /// Feature association: OLS of features on predictors, logistic regression of a
     /// diagnosis on features (with ROC AUC), and deep features against volumes per structure.
     Assoc(Box<AssocArgs>),
+    /// Plan how a scan is split into chunks for a cluster (ranges of .bim variants that keep
+    /// chromosomes whole unless told otherwise).
+    Chunks(ChunksArgs),
+    /// Join the chunks of a scan into the outputs of the unsplit scan, after checking they
+    /// are complete, non-overlapping and from the same inputs and parameters.
+    Merge(MergeArgs),
 }

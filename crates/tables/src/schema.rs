@@ -309,6 +309,17 @@ impl Node {
                 None => self.check_cell(Cell::F64(n.as_f64().unwrap_or(f64::NAN))),
             }
             .map_err(at),
+            Value::Array(_) | Value::Object(_)
+                if self
+                    .enum_values
+                    .as_ref()
+                    .is_some_and(|allowed| !allowed.contains(value)) =>
+            {
+                Err(at(format!(
+                    "expected one of {}",
+                    Value::Array(self.enum_values.clone().unwrap_or_default())
+                )))
+            }
             Value::Array(items) => {
                 if !self.allows(JsonType::Array) {
                     return Err(at(format!("expected {}, found a list", self.type_names())));

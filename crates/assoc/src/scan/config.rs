@@ -122,6 +122,9 @@ pub struct ScanConfig {
     pub region: Option<Region>,
     /// Chunk K of N (1-based) of the selected variants, contiguous in .bim order.
     pub chunk: Option<(usize, usize)>,
+    /// Only the variants on these .bim lines (0-based, half-open `start..end`): one range of
+    /// a chunk plan. Applied after `chr`/`region` and instead of the equal split of `chunk`.
+    pub variant_range: Option<(usize, usize)>,
     /// Which allele is A1.
     pub a1: A1Choice,
     /// Use Firth for every logistic regression, not only as fallback.
@@ -154,6 +157,7 @@ impl ScanConfig {
             chr: Vec::new(),
             region: None,
             chunk: None,
+            variant_range: None,
             a1: A1Choice::Minor,
             firth_always: false,
             block: 1024,
@@ -177,6 +181,13 @@ impl ScanConfig {
             if !(0.0..=1.0).contains(&g) {
                 return Err(AssocError::Option(format!(
                     "--geno must be in [0, 1], found {g}"
+                )));
+            }
+        }
+        if let Some((start, end)) = self.variant_range {
+            if start >= end {
+                return Err(AssocError::Option(format!(
+                    "the variant range {start}..{end} is empty"
                 )));
             }
         }

@@ -23,6 +23,19 @@ pub struct Phenotype {
     pub values: Vec<Option<f64>>,
 }
 
+/// Where a chunk's variants lie among those the unsplit scan would test: positions
+/// `start..end` of a selection of `total` variants (chromosome and region filters applied,
+/// chunk not). Chunks of one scan tile `0..total` exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Selection {
+    /// Variants selected by chromosome and region.
+    pub total: usize,
+    /// First position of the chunk in that selection.
+    pub start: usize,
+    /// One past the last position.
+    pub end: usize,
+}
+
 /// Everything loaded before the first genotype is read.
 pub struct Inputs {
     /// The genotype file set.
@@ -37,6 +50,8 @@ pub struct Inputs {
     pub covars: Vec<Vec<Option<f64>>>,
     /// Indices of the variants selected by chromosome, region and chunk, ascending.
     pub variants: Vec<usize>,
+    /// Where `variants` lies in the selection by chromosome and region alone.
+    pub selection: Selection,
     /// The phenotype file (for error messages).
     pub pheno_path: std::path::PathBuf,
 }
@@ -271,11 +286,30 @@ impl Inputs {
                         .is_none_or(|r| r.chrom == v.chrom && v.pos >= r.from && v.pos <= r.to)
             })
             .collect();
-        if let Some((k, n)) = cfg.chunk {
-            let len = variants.len();
-            let (start, end) = ((k - 1) * len / n, k * len / n);
-            variants = variants[start..end].to_vec();
-        }
+        let total = variants.len();
+        let (start, end) = if let Some((first, last)) = cfg.variant_range {
+            if last > fileset.variants.len() {
+                return Err(AssocError::input(
+                    &bim_path,
+                    format!(
+                        "the chunk covers .bim lines {}..={} but the file has {} variants \
+                         (was the chunk plan made for another file set?)",
+                        first + 1,
+                        last,
+                        fileset.variants.len()
+                    ),
+                ));
+            }
+            (
+                variants.partition_point(|&j| j < first),
+                variants.partition_point(|&j| j < last),
+            )
+        } else if let Some((k, n)) = cfg.chunk {
+            ((k - 1) * total / n, k * total / n)
+        } else {
+            (0, total)
+        };
+        variants = variants[start..end].to_vec();
         if variants.is_empty() {
             return Err(AssocError::input(
                 &bim_path,
@@ -289,6 +323,7 @@ impl Inputs {
             covar_names,
             covars,
             variants,
+            selection: Selection { total, start, end },
             pheno_path: cfg.pheno.clone(),
         })
     }

@@ -8,7 +8,8 @@
 //! ([`geno`]), linear models cost O(carriers × (covariates + phenotypes)) per variant with a
 //! small correction for missing calls ([`linear`]), logistic models run IRLS warm-started
 //! from the covariate-only fit ([`binary`]). [`output`] writes the GwasTable and PLINK 2,
-//! REGENIE or GWAS-SSF text files, atomically.
+//! REGENIE or GWAS-SSF text files, atomically. [`plan`] splits a scan into chunks for a
+//! cluster and [`merge`] joins the chunks' outputs into those of the unsplit scan.
 
 pub mod binary;
 pub mod checks;
@@ -17,12 +18,17 @@ pub mod format;
 pub mod geno;
 pub mod input;
 pub mod linear;
+pub mod merge;
 pub mod model;
 pub mod output;
+pub mod plan;
+pub mod record;
 pub mod run;
 pub mod summary;
 
 pub use config::{A1Choice, OutputFormat, Region, ScanConfig};
+pub use input::Selection;
+pub use plan::{ChunkPlan, ChunkRange};
 pub use run::{scan, ScanReport};
 pub use summary::{PhenoSummary, TopHit};
 

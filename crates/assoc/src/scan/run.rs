@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::config::{A1Choice, ScanConfig};
 use super::geno::{collect_calls, count_codes, sum_calls, Calls};
-use super::input::Inputs;
+use super::input::{Inputs, Selection};
 use super::model::{build_groups, Group, GroupKind, Scratch};
 use super::output::{Outputs, PhenoInfo, Rendered};
 use super::summary::{PhenoSummary, TopHit};
@@ -32,6 +32,10 @@ pub struct ScanReport {
     pub outputs: Vec<PathBuf>,
     /// Covariate design columns used.
     pub covariates: Vec<String>,
+    /// Where this scan's variants lie in the unsplit scan's selection.
+    pub selection: Selection,
+    /// .bim line (0-based) of the first and the last variant scanned.
+    pub bim_lines: (usize, usize),
 }
 
 struct VariantOut {
@@ -206,6 +210,8 @@ pub fn scan(
         phenos: summaries,
         outputs: written,
         covariates: inputs.covar_names.clone(),
+        selection: inputs.selection,
+        bim_lines: (sel[0], sel[sel.len() - 1]),
     })
 }
 

@@ -1,8 +1,10 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
 pub mod assoc;
+pub mod chunks;
 pub mod encode;
 pub mod experiment;
+pub mod merge;
 pub mod mmd;
 pub mod pca;
 pub mod report;
@@ -24,5 +26,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Mmd(args) => mmd::run(args),
         Command::Report(args) => report::run(*args),
         Command::Assoc(args) => assoc::run(*args),
+        Command::Chunks(args) => chunks::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

@@ -52,6 +52,11 @@ pub struct ScanArgs {
     /// the N chunks together are the whole scan.
     #[arg(long, value_name = "K/N", value_parser = parse_chunk)]
     pub chunk: Option<(usize, usize)>,
+    /// Chunk plan written by `biomarker-gwas chunks`: with it, `--chunk K/N` scans the K-th
+    /// range of the plan (N must be the plan's number of chunks) instead of the K-th of N
+    /// equal pieces. Cannot be combined with --chr or --region.
+    #[arg(long, value_name = "PLAN", requires = "chunk", conflicts_with_all = ["chr", "region"])]
+    pub chunks: Option<PathBuf>,
     /// Tested allele: `minor` (PLINK 2's default: the major allele is omitted), `alt`
     /// (.bim column 5, PLINK 2's `omit-ref`) or `ref` (.bim column 6).
     #[arg(long, default_value = "minor")]
@@ -100,7 +105,6 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     cfg.max_corr = args.max_corr;
     cfg.max_vif = args.vif;
     cfg.format = args.format;
-    cfg.validate()?;
 
     let mut manifest = crate::run_manifest::start(
         "scan",
@@ -108,7 +112,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
             "bfile": args.bfile, "pheno": args.pheno, "pheno_name": args.pheno_name, "covar": args.covar,
             "covar_name": args.covar_name, "keep": args.keep, "remove": args.remove, "maf": args.maf,
             "geno": args.geno, "chr": args.chr, "region": args.region.as_ref().map(|r| format!("{}:{}-{}", r.chrom, r.from, r.to)),
-            "chunk": args.chunk.map(|(k, n)| format!("{k}/{n}")), "a1": format!("{:?}", args.a1).to_lowercase(),
+            "chunk": args.chunk.map(|(k, n)| format!("{k}/{n}")), "chunks": args.chunks, "a1": format!("{:?}", args.a1).to_lowercase(),
             "firth": if args.firth { "always" } else { "fallback" }, "format": format!("{:?}", args.format).to_lowercase(),
             "threads": args.threads, "block": args.block, "max_corr": args.max_corr, "vif": args.vif, "out": args.out,
         }),
@@ -130,6 +134,33 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
             .add_input(p)
             .with_context(|| format!("hashing {}", p.display()))?;
     }
+    if let (Some(plan_path), Some((k, n))) = (&args.chunks, args.chunk) {
+        let plan = scan::ChunkPlan::read(plan_path)?;
+        let bim_sha = &manifest.inputs[1].sha256;
+        cfg.variant_range = Some(plan.range(plan_path, k, n, bim_sha)?);
+        manifest
+            .add_input(plan_path)
+            .with_context(|| format!("hashing {}", plan_path.display()))?;
+    }
+    cfg.validate()?;
+    // The identity of the result: chunks of one scan share it, and `merge` checks it.
+    let roles = [
+        ("bed", Some(&bed)),
+        ("bim", Some(&bim)),
+        ("fam", Some(&fam)),
+        ("pheno", Some(&args.pheno)),
+        ("covar", args.covar.as_ref()),
+        ("keep", args.keep.as_ref()),
+        ("remove", args.remove.as_ref()),
+    ];
+    let role_sha: Vec<(&str, &str)> = roles
+        .iter()
+        .filter(|(_, p)| p.is_some())
+        .map(|(role, _)| *role)
+        .zip(manifest.inputs.iter().map(|d| d.sha256.as_str()))
+        .collect();
+    let scan_hash =
+        scan::record::scan_hash(env!("CARGO_PKG_VERSION"), &manifest.parameters, &role_sha);
     let n_variants = std::fs::metadata(&bim).map(|m| m.len()).unwrap_or(0);
     let bar = crate::progress::bar(0, "variants");
     let report = manifest.time("scan", || {
@@ -145,23 +176,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     for p in &report.outputs {
         manifest.add_output(p)?;
     }
-    let phenos: Vec<_> = report
-        .phenos
-        .iter()
-        .map(|s| {
-            json!({
-                "phenotype": s.name, "model": s.model, "samples": s.samples, "tested": s.tested,
-                "firth": s.firth, "errcodes": s.errors, "lambda_gc": s.lambda_gc(),
-                "top": s.top.iter().map(|t| json!({"id": t.id, "chrom": t.chrom, "pos": t.pos, "a1": t.a1,
-                    "beta": t.beta, "log10p": t.log10p})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    manifest.summary = json!({
-        "samples": report.samples, "variants_selected": report.variants_selected,
-        "variants_tested": report.variants_tested, "phenotype_groups": report.groups,
-        "covariates": report.covariates, "phenotypes": phenos,
-    });
+    manifest.summary = serde_json::to_value(scan::record::ScanSummary::of(
+        &report, scan_hash, args.chunk,
+    ))?;
     let manifest_path = args.out.join("manifest.json");
     manifest.write(&manifest_path)?;
     for s in &report.phenos {

@@ -53,6 +53,11 @@ fn valid_rows(kind: &str) -> Vec<Value> {
             "aic_both": 770.1, "lr_deep_stat": 32.4, "lr_deep_p": 1e-8, "lr_volume_stat": 3.1,
             "lr_volume_p": 0.08, "better": "deep"
         })],
+        "chunks" => vec![json!({
+            "format": "biomarker-gwas chunks", "version": "0.1.0", "bfile": "cohort",
+            "bim_sha256": "cd".repeat(32), "variants": 2000, "requested": 3, "split_chromosomes": false,
+            "chunks": [{"chunk": 1, "start": 0, "end": 737, "variants": 737, "regions": ["1:10000-200000"]}]
+        })],
         other => panic!("no rows for {other}"),
     }
 }
@@ -121,6 +126,7 @@ fn our_verdicts_match_python_jsonschema() {
         "assoc",
         "mmd",
         "comparison",
+        "chunks",
         "manifest",
     ];
     let schemas: Vec<String> = std::fs::read_dir(root().join("data-schemas"))

@@ -1,0 +1,334 @@
+//! Chunk plans: contiguous ranges of .bim variants that split one scan into independent
+//! pieces for a cluster. Without `split_chromosomes` a chunk holds whole chromosomes only
+//! (the ranges minimise the largest chunk); with it the variants are cut into N equal runs
+//! regardless of chromosome boundaries. A plan is a JSON document validated against
+//! `data-schemas/chunks.schema.json`; it records the .bim's SHA-256 so a scan refuses a plan
+//! made for another file set.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use biomarker_tables::plink::{fileset_paths, read_bim, BimRecord};
+use biomarker_tables::schema::DocumentSchema;
+use biomarker_tables::{FileDigest, TableError};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AssocError, Result};
+
+/// The `format` value of every plan.
+pub const PLAN_FORMAT: &str = "biomarker-gwas chunks";
+
+fn plan_schema() -> &'static DocumentSchema {
+    static SCHEMA: OnceLock<DocumentSchema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        DocumentSchema::from_json(include_str!("../../../../data-schemas/chunks.schema.json"))
+            .expect("chunk plan schema compiles")
+    })
+}
+
+/// One chunk: variants `start..end` in .bim order (0-based).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkRange {
+    /// 1-based chunk number.
+    pub chunk: usize,
+    /// First variant (0-based .bim index).
+    pub start: usize,
+    /// One past the last variant.
+    pub end: usize,
+    /// `end - start`.
+    pub variants: usize,
+    /// The chunk as `chr:from-to` regions, one per chromosome it touches (for people and
+    /// for tools that shard by region; the scan itself uses `start..end`).
+    pub regions: Vec<String>,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkPlan {
+    /// Always [`PLAN_FORMAT`].
+    pub format: String,
+    /// Version of the tool that wrote it.
+    pub version: String,
+    /// The file set prefix as given.
+    pub bfile: String,
+    /// SHA-256 of the .bim the ranges index.
+    pub bim_sha256: String,
+    /// Variants in the .bim.
+    pub variants: usize,
+    /// Chunks asked for (the plan may have fewer when chromosomes are kept whole).
+    pub requested: usize,
+    /// Whether chunks may cut through a chromosome.
+    pub split_chromosomes: bool,
+    /// The chunks in .bim order.
+    pub chunks: Vec<ChunkRange>,
+}
+
+/// Splits variants with chromosome codes `chroms` (in .bim order) into at most `n` ranges.
+/// Whole chromosomes only, unless `split`; see the module documentation.
+pub fn plan_ranges(chroms: &[&str], n: usize, split: bool) -> Result<Vec<(usize, usize)>> {
+    let total = chroms.len();
+    if n == 0 || total == 0 {
+        return Err(AssocError::Option(format!(
+            "cannot split {total} variants into {n} chunks"
+        )));
+    }
+    if split {
+        let n = n.min(total);
+        return Ok((0..n)
+            .map(|k| (k * total / n, (k + 1) * total / n))
+            .collect());
+    }
+    // Runs of one chromosome; a chromosome that comes back later cannot be kept whole.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (j, c) in chroms.iter().enumerate() {
+        if j > 0 && chroms[j - 1] == *c {
+            runs.last_mut().expect("a run is open").1 = j + 1;
+            continue;
+        }
+        if !seen.insert(*c) {
+            return Err(AssocError::Option(format!(
+                "variant {} (chromosome {c}) follows chromosome {}, but chromosome {c} appeared \
+                 earlier: the .bim is not grouped by chromosome, so whole-chromosome chunks \
+                 are impossible (sort it, or use --split-chromosomes)",
+                j + 1,
+                chroms[j - 1]
+            )));
+        }
+        runs.push((j, j + 1));
+    }
+    let sizes: Vec<usize> = runs.iter().map(|(a, b)| b - a).collect();
+    // The smallest largest-chunk size for which packing runs greedily needs ≤ n chunks.
+    let groups_for = |cap: usize| {
+        let (mut groups, mut fill) = (1, 0);
+        for &s in &sizes {
+            if fill + s > cap {
+                groups += 1;
+                fill = 0;
+            }
+            fill += s;
+        }
+        groups
+    };
+    let (mut lo, mut hi) = (sizes.iter().copied().max().unwrap_or(1), total);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if groups_for(mid) <= n {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut fill = 0;
+    for (&(a, b), &s) in runs.iter().zip(&sizes) {
+        match out.last_mut() {
+            Some(last) if fill + s <= lo => {
+                last.1 = b;
+                fill += s;
+            }
+            _ => {
+                out.push((a, b));
+                fill = s;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `chr:from-to` regions covered by `variants`, one per chromosome run.
+fn regions(variants: &[BimRecord]) -> Vec<String> {
+    let mut out: Vec<(String, i64, i64)> = Vec::new();
+    for v in variants {
+        match out.last_mut() {
+            Some((c, from, to)) if *c == v.chrom => {
+                *from = (*from).min(v.pos);
+                *to = (*to).max(v.pos);
+            }
+            _ => out.push((v.chrom.clone(), v.pos, v.pos)),
+        }
+    }
+    out.into_iter()
+        .map(|(c, a, b)| format!("{c}:{a}-{b}"))
+        .collect()
+}
+
+impl ChunkPlan {
+    /// Plans `n` chunks of the file set `bfile`.
+    pub fn build(bfile: &Path, n: usize, split: bool) -> Result<Self> {
+        let [_, bim_path, _] = fileset_paths(bfile);
+        let bim = read_bim(&bim_path)?;
+        if bim.is_empty() {
+            return Err(AssocError::input(&bim_path, "the .bim has no variant"));
+        }
+        let chroms: Vec<&str> = bim.iter().map(|v| v.chrom.as_str()).collect();
+        let ranges = plan_ranges(&chroms, n, split).map_err(|e| match e {
+            AssocError::Option(m) => AssocError::input(&bim_path, m),
+            e => e,
+        })?;
+        let chunks = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, &(start, end))| ChunkRange {
+                chunk: i + 1,
+                start,
+                end,
+                variants: end - start,
+                regions: regions(&bim[start..end]),
+            })
+            .collect();
+        Ok(Self {
+            format: PLAN_FORMAT.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            bfile: bfile.display().to_string(),
+            bim_sha256: FileDigest::of(&bim_path)?.sha256,
+            variants: bim.len(),
+            requested: n,
+            split_chromosomes: split,
+            chunks,
+        })
+    }
+
+    /// Validates and writes the plan atomically as pretty JSON.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let value = serde_json::to_value(self)
+            .map_err(|e| AssocError::input(path, format!("cannot encode the plan: {e}")))?;
+        plan_schema().validate(&value, path)?;
+        biomarker_tables::atomic::write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, &value)?;
+            w.write_all(b"\n")
+        })?;
+        Ok(())
+    }
+
+    /// Reads a plan, validates it against its schema and checks that its chunks are
+    /// numbered 1..N and tile `0..variants` exactly.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| AssocError::Io {
+            path: path.into(),
+            source: e,
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| TableError::Record {
+                path: path.into(),
+                place: biomarker_tables::Place::Line(e.line()),
+                message: format!("invalid JSON: {e}"),
+            })?;
+        plan_schema().validate(&value, path)?;
+        let plan: Self = serde_json::from_value(value)
+            .map_err(|e| AssocError::input(path, format!("not a chunk plan: {e}")))?;
+        let mut next = 0;
+        for (i, c) in plan.chunks.iter().enumerate() {
+            if c.chunk != i + 1
+                || c.start != next
+                || c.end <= c.start
+                || c.variants != c.end - c.start
+            {
+                return Err(AssocError::input(
+                    path,
+                    format!(
+                        "chunk entry {} (chunk {}, variants {}..{}) does not continue the plan: \
+                         expected chunk {} starting at variant {next}",
+                        i + 1,
+                        c.chunk,
+                        c.start,
+                        c.end,
+                        i + 1
+                    ),
+                ));
+            }
+            next = c.end;
+        }
+        if next != plan.variants {
+            return Err(AssocError::input(
+                path,
+                format!(
+                    "the chunks cover variants 0..{next} but the plan has {} variants",
+                    plan.variants
+                ),
+            ));
+        }
+        Ok(plan)
+    }
+
+    /// The range of chunk `k` of `n`, after checking that the plan has `n` chunks and was
+    /// made for the .bim with SHA-256 `bim_sha256`.
+    pub fn range(
+        &self,
+        path: &Path,
+        k: usize,
+        n: usize,
+        bim_sha256: &str,
+    ) -> Result<(usize, usize)> {
+        if n != self.chunks.len() {
+            return Err(AssocError::input(
+                path,
+                format!(
+                    "--chunk {k}/{n}: the plan has {} chunks, not {n}",
+                    self.chunks.len()
+                ),
+            ));
+        }
+        if bim_sha256 != self.bim_sha256 {
+            return Err(AssocError::input(
+                path,
+                format!(
+                    "the plan was made for a .bim with SHA-256 {}, but this .bim's is {bim_sha256}",
+                    self.bim_sha256
+                ),
+            ));
+        }
+        let c = &self.chunks[k - 1];
+        Ok((c.start, c.end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chroms(spec: &[(&'static str, usize)]) -> Vec<&'static str> {
+        spec.iter()
+            .flat_map(|&(c, n)| std::iter::repeat_n(c, n))
+            .collect()
+    }
+
+    #[test]
+    fn whole_chromosomes_minimise_the_largest_chunk() {
+        let c = chroms(&[("1", 50), ("2", 40), ("3", 30), ("4", 20), ("5", 10)]);
+        // 150 variants in 3 chunks keeping order: the smallest largest chunk is 60.
+        assert_eq!(
+            plan_ranges(&c, 3, false).unwrap(),
+            vec![(0, 50), (50, 90), (90, 150)]
+        );
+        // More chunks than chromosomes: the largest chromosome bounds the chunk size and
+        // no chromosome is split (50 | 40 | 30+20 | 10).
+        assert_eq!(
+            plan_ranges(&c, 9, false).unwrap(),
+            vec![(0, 50), (50, 90), (90, 140), (140, 150)]
+        );
+        assert_eq!(plan_ranges(&c, 1, false).unwrap(), vec![(0, 150)]);
+    }
+
+    #[test]
+    fn split_cuts_equal_runs_across_chromosomes() {
+        let c = chroms(&[("1", 7), ("2", 3)]);
+        assert_eq!(
+            plan_ranges(&c, 3, true).unwrap(),
+            vec![(0, 3), (3, 6), (6, 10)]
+        );
+        assert_eq!(plan_ranges(&c, 20, true).unwrap().len(), 10);
+    }
+
+    #[test]
+    fn an_ungrouped_bim_is_refused_unless_splitting() {
+        let c = chroms(&[("1", 2), ("2", 2), ("1", 1)]);
+        let err = plan_ranges(&c, 2, false).unwrap_err().to_string();
+        assert!(
+            err.contains("variant 5 (chromosome 1) follows chromosome 2"),
+            "{err}"
+        );
+        assert_eq!(plan_ranges(&c, 2, true).unwrap(), vec![(0, 2), (2, 5)]);
+        assert!(plan_ranges(&c, 0, true).is_err());
+    }
+}

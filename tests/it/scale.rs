@@ -1,0 +1,176 @@
+//! Scans split into chunks (`chunks`, `scan --chunks --chunk K/N`) and joined by `merge` give
+//! exactly the unsplit scan's outputs; merge refuses missing, mismatched and overlapping chunks.
+
+use std::path::Path;
+
+use biomarker_tables::{GwasTable, TableKind};
+
+use crate::{bgwas, bgwas_ok, s};
+
+fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
+    let bfile = cohort.join("cohort");
+    let pheno = cohort.join("phenotypes.tsv");
+    let covar = cohort.join("covariates.tsv");
+    let mut args = vec![
+        "-q",
+        "scan",
+        "--bfile",
+        s(&bfile),
+        "--pheno",
+        s(&pheno),
+        "--pheno-name",
+        "ad_vs_cn,null_trait,vol_left_hippocampus",
+        "--covar",
+        s(&covar),
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    bgwas_ok(&args);
+}
+
+/// The text outputs of a scan folder, name → bytes (the manifest excluded).
+fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.contains(".glm.") || name.ends_with(".regenie") || name.ends_with(".tsv")
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn merged_chunks_equal_the_unsplit_scan_and_bad_sets_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("sim");
+    bgwas_ok(&[
+        "-q",
+        "simulate",
+        "--out",
+        s(&cohort),
+        "--samples",
+        "200",
+        "--variants",
+        "2000",
+        "--size",
+        "16",
+    ]);
+    let whole = dir.path().join("whole");
+    scan(&cohort, &whole, &[]);
+
+    let plan = dir.path().join("plan.json");
+    bgwas_ok(&[
+        "-q",
+        "chunks",
+        "--bfile",
+        s(&cohort.join("cohort")),
+        "--n",
+        "3",
+        "--out",
+        s(&plan),
+    ]);
+    let chunk_dirs: Vec<_> = (1..=3).map(|k| dir.path().join(format!("c{k}"))).collect();
+    for (k, d) in chunk_dirs.iter().enumerate() {
+        scan(
+            &cohort,
+            d,
+            &["--chunks", s(&plan), "--chunk", &format!("{}/3", k + 1)],
+        );
+    }
+    let merged = dir.path().join("merged");
+    // Chunks in any order.
+    bgwas_ok(&[
+        "-q",
+        "merge",
+        s(&chunk_dirs[2]),
+        s(&chunk_dirs[0]),
+        s(&chunk_dirs[1]),
+        "--out",
+        s(&merged),
+    ]);
+
+    let (a, b) = (text_outputs(&whole), text_outputs(&merged));
+    assert_eq!(
+        a.len(),
+        3,
+        "{:?}",
+        a.iter().map(|x| &x.0).collect::<Vec<_>>()
+    );
+    for ((na, ba), (nb, bb)) in a.iter().zip(&b) {
+        assert_eq!(na, nb);
+        assert!(
+            ba == bb,
+            "{na} differs between the unsplit and the merged scan"
+        );
+    }
+    let whole_table = GwasTable::read(&whole.join("gwas.parquet")).unwrap();
+    let merged_table = GwasTable::read(&merged.join("gwas.parquet")).unwrap();
+    assert_eq!(whole_table.records.len(), 3 * 2000);
+    assert_eq!(
+        whole_table.records, merged_table.records,
+        "Parquet data differ"
+    );
+
+    // A missing chunk.
+    let out = bgwas(&[
+        "merge",
+        s(&chunk_dirs[0]),
+        s(&chunk_dirs[1]),
+        "--out",
+        s(&dir.path().join("m2")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing chunk 3/3"));
+    // A chunk from other parameters.
+    let other = dir.path().join("c3b");
+    scan(
+        &cohort,
+        &other,
+        &["--chunks", s(&plan), "--chunk", "3/3", "--maf", "0.05"],
+    );
+    let out = bgwas(&[
+        "merge",
+        s(&chunk_dirs[0]),
+        s(&chunk_dirs[1]),
+        s(&other),
+        "--out",
+        s(&dir.path().join("m3")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("comes from different inputs or parameters")
+    );
+    // Overlapping chunks: an equal split mixed with the plan's.
+    let equal = dir.path().join("e2");
+    scan(&cohort, &equal, &["--chunk", "2/3"]);
+    let out = bgwas(&[
+        "merge",
+        s(&chunk_dirs[0]),
+        s(&equal),
+        s(&chunk_dirs[2]),
+        "--out",
+        s(&dir.path().join("m4")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("overlaps") || err.contains("different inputs"),
+        "{err}"
+    );
+    for m in ["m2", "m3", "m4"] {
+        assert!(
+            !dir.path().join(m).join("gwas.parquet").exists(),
+            "{m} left output behind"
+        );
+    }
+}
