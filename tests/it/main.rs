@@ -4,6 +4,7 @@
 mod cli;
 mod deep;
 mod mmd;
+mod mmd_cohort;
 mod pca;
 mod report;
 mod simulate;

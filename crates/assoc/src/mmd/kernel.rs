@@ -302,30 +302,36 @@ pub fn kernel_matrix(
     fill_rows(&mut k, |a, out| {
         let ga = g.row(rows[a]);
         let da = diag[a];
-        for ((v, &rb), db) in out.iter_mut().zip(rows).zip(&diag).skip(a + 1) {
+        let (out, rest, dr) = (&mut out[a + 1..], &rows[a + 1..], &diag[a + 1..]);
+        for ((v, &rb), db) in out.iter_mut().zip(rest).zip(dr) {
             *v = (da + db - 2.0 * ga[rb]).max(0.0);
         }
     });
     let sigma = resolve_bandwidth(spec, k.view())?;
-    let (f, at_zero): (Box<dyn Fn(f64) -> f64 + Sync>, f64) = match spec.kind {
+    match spec.kind {
         KernelKind::Gaussian => {
             let s = sigma.expect("gaussian has a bandwidth");
             let c = -1.0 / (2.0 * s * s);
-            (Box::new(move |v| (v * c).exp()), 1.0)
+            apply_upper(&mut k, 1.0, |v| (v * c).exp());
         }
         KernelKind::Laplacian => {
             let c = -1.0 / sigma.expect("laplacian has a bandwidth");
-            (Box::new(move |v: f64| (v.sqrt() * c).exp()), 1.0)
+            apply_upper(&mut k, 1.0, |v| (v.sqrt() * c).exp());
         }
-        KernelKind::NegDistance => (Box::new(|v: f64| -v.sqrt()), 0.0),
+        KernelKind::NegDistance => apply_upper(&mut k, 0.0, |v| -v.sqrt()),
         KernelKind::Linear => unreachable!("handled above"),
-    };
-    fill_rows(&mut k, |a, out| {
+    }
+    mirror_upper(&mut k);
+    Ok((k, sigma))
+}
+
+/// Maps the strict upper triangle of a square matrix through `f` (generic, so the loop is
+/// inlined) and sets the diagonal to `at_zero`, the kernel at distance 0.
+fn apply_upper(k: &mut Array2<f64>, at_zero: f64, f: impl Fn(f64) -> f64 + Sync) {
+    fill_rows(k, |a, out| {
         out[a] = at_zero;
         out[a + 1..].iter_mut().for_each(|v| *v = f(*v));
     });
-    mirror_upper(&mut k);
-    Ok((k, sigma))
 }
 
 /// Fills the rows of a square contiguous matrix in parallel.
