@@ -5,6 +5,7 @@ mod assoc;
 mod cli;
 mod deep;
 mod mmd;
+mod mmd_cohort;
 mod pca;
 mod report;
 mod scale;

@@ -72,12 +72,13 @@ impl KernelSpec {
     }
 }
 
-/// The Gram matrix `X·Xᵀ` of row-major `n × d` features, in parallel blocks of rows.
+/// The Gram matrix `X·Xᵀ` of row-major `n × d` features. Only the upper triangle is
+/// multiplied out (in parallel blocks of rows, each block against the columns from its first
+/// row on), then mirrored: half the flops of the full product.
 pub fn gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
-    const BLOCK: usize = 256;
+    const BLOCK: usize = 128;
     let n = x.nrows();
     let mut g = Array2::zeros((n, n));
-    let xt = x.t();
     g.as_slice_mut()
         .expect("a fresh matrix is contiguous")
         .par_chunks_mut(BLOCK * n.max(1))
@@ -85,17 +86,60 @@ pub fn gram(x: ArrayView2<'_, f64>) -> Array2<f64> {
         .for_each(|(i, out)| {
             let r0 = i * BLOCK;
             let r1 = (r0 + BLOCK).min(n);
-            let block = x.slice(ndarray::s![r0..r1, ..]).dot(&xt);
-            out.copy_from_slice(block.as_slice().expect("a fresh product is contiguous"));
+            let block = x
+                .slice(ndarray::s![r0..r1, ..])
+                .dot(&x.slice(ndarray::s![r0.., ..]).t());
+            for (row, src) in out.chunks_mut(n).zip(block.rows()) {
+                row[r0..].iter_mut().zip(src).for_each(|(o, v)| *o = *v);
+            }
         });
+    mirror_upper(&mut g);
     g
 }
 
-/// Median of the strictly upper-triangular entries of a symmetric matrix.
-pub fn median_off_diagonal(m: ArrayView2<'_, f64>) -> f64 {
-    median(&mut upper_triangle(m))
+/// Copies the strict upper triangle of a square contiguous matrix onto its strict lower
+/// triangle, in parallel blocks of rows and cache-sized tiles. Each row is split into its
+/// lower part (written) and the rest (read), so the workers share only immutable slices.
+fn mirror_upper(m: &mut Array2<f64>) {
+    const BLOCK: usize = 64;
+    let n = m.nrows();
+    assert_eq!(n, m.ncols(), "a square matrix");
+    if n == 0 {
+        return;
+    }
+    let data = m.as_slice_mut().expect("a fresh matrix is contiguous");
+    let (mut lower, upper): (Vec<&mut [f64]>, Vec<&[f64]>) = data
+        .chunks_mut(n)
+        .enumerate()
+        .map(|(a, row)| {
+            let (lo, up) = row.split_at_mut(a);
+            (lo, &*up)
+        })
+        .unzip();
+    // upper[b][j] is element (b, b + j).
+    lower
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(ib, rows)| {
+            let a0 = ib * BLOCK;
+            let a1 = a0 + rows.len();
+            for b0 in (0..a1).step_by(BLOCK) {
+                for (a, row) in (a0..).zip(rows.iter_mut()) {
+                    for b in b0..(b0 + BLOCK).min(a) {
+                        row[b] = upper[b][a - b];
+                    }
+                }
+            }
+        });
 }
 
+/// Median of the strictly upper-triangular entries of a square matrix (the lower triangle
+/// is not read).
+pub fn median_off_diagonal(m: ArrayView2<'_, f64>) -> f64 {
+    upper_median_by(m, |x| x)
+}
+
+#[cfg(test)]
 fn median(v: &mut [f64]) -> f64 {
     median_by(v, |x| x)
 }
@@ -116,7 +160,8 @@ fn median_by(v: &mut [f64], f: impl Fn(f64) -> f64) -> f64 {
     }
 }
 
-/// The bandwidth σ a spec gives on pooled squared distances `d2` (a symmetric matrix).
+/// The bandwidth σ a spec gives on pooled squared distances `d2` (a square matrix of which
+/// only the strict upper triangle is read).
 pub fn resolve_bandwidth(
     spec: &KernelSpec,
     d2: ArrayView2<'_, f64>,
@@ -132,7 +177,7 @@ pub fn resolve_bandwidth(
         // Order statistics commute with the monotone square root, so the median distance
         // is taken from the squared ones: the root of the middle one, or the mean of the
         // roots of the two middle ones.
-        (Bandwidth::Median(_), _) => median_by(&mut upper_triangle(d2), f64::sqrt),
+        (Bandwidth::Median(_), _) => upper_median_by(d2, f64::sqrt),
     };
     if sigma.is_finite() && sigma > 0.0 {
         Ok(Some(sigma))
@@ -141,6 +186,81 @@ pub fn resolve_bandwidth(
             "the {} kernel's bandwidth is {sigma}: the pooled features have (nearly) no spread",
             spec.kind.name()
         )))
+    }
+}
+
+/// The median of `f` over the strict upper triangle of `m`, exactly as [`median_by`] on the
+/// collected triangle gives it, without collecting and selecting over all n(n−1)/2 entries
+/// on one thread: a seeded random sample brackets the middle ranks, one parallel pass counts
+/// the entries below the bracket and collects those inside it, and the selection runs on
+/// that small set. If the bracket misses the middle ranks (possible only by bad luck or with
+/// many ties), it falls back to the whole triangle, so the result never depends on the sample.
+fn upper_median_by(m: ArrayView2<'_, f64>, f: impl Fn(f64) -> f64) -> f64 {
+    const SAMPLE: usize = 1 << 16;
+    const MARGIN: usize = 1 << 10; // ±8 standard deviations of the sampled median's rank
+    let n = m.nrows();
+    let total = n * n.saturating_sub(1) / 2;
+    if total < 16 * SAMPLE {
+        return median_by(&mut upper_triangle(m), f);
+    }
+    // A splitmix64 stream of (row, column) pairs: deterministic, so runs are reproducible.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut sample = Vec::with_capacity(SAMPLE);
+    while sample.len() < SAMPLE {
+        let (a, b) = ((next() % n as u64) as usize, (next() % n as u64) as usize);
+        if a != b {
+            sample.push(m[[a.min(b), a.max(b)]]);
+        }
+    }
+    sample.sort_unstable_by(f64::total_cmp);
+    let mid = SAMPLE / 2;
+    let lo = sample[mid - MARGIN];
+    let hi = sample[mid + MARGIN];
+    let (below, mut inside) = (0..n)
+        .into_par_iter()
+        .fold(
+            || (0usize, Vec::new()),
+            |(mut below, mut inside), a| {
+                for &v in m.row(a).iter().skip(a + 1) {
+                    if v.total_cmp(&lo).is_lt() {
+                        below += 1;
+                    } else if v.total_cmp(&hi).is_le() {
+                        inside.push(v);
+                    }
+                }
+                (below, inside)
+            },
+        )
+        .reduce(
+            || (0, Vec::new()),
+            |(b1, mut v1), (b2, v2)| {
+                v1.extend(v2);
+                (b1 + b2, v1)
+            },
+        );
+    // The ranks median_by reads: total / 2 and, for an even count, the one before it.
+    let k = total / 2;
+    let first = if total % 2 == 0 { k - 1 } else { k };
+    if below > first || k >= below + inside.len() {
+        return median_by(&mut upper_triangle(m), f);
+    }
+    let (_, hi_v, _) = inside.select_nth_unstable_by(k - below, f64::total_cmp);
+    let hi_v = f(*hi_v);
+    if total % 2 == 1 {
+        hi_v
+    } else {
+        let lo_v = inside[..k - below]
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        0.5 * (f(lo_v) + hi_v)
     }
 }
 
@@ -176,36 +296,42 @@ pub fn kernel_matrix(
         return Ok((k, None));
     }
     let diag: Vec<f64> = rows.iter().map(|&i| g[[i, i]]).collect();
+    // The kernel is symmetric: squared distances and kernel values are computed on the
+    // strict upper triangle only, then mirrored.
     let mut k = Array2::zeros((n, n));
     fill_rows(&mut k, |a, out| {
         let ga = g.row(rows[a]);
         let da = diag[a];
-        for ((v, &rb), db) in out.iter_mut().zip(rows).zip(&diag) {
+        let (out, rest, dr) = (&mut out[a + 1..], &rows[a + 1..], &diag[a + 1..]);
+        for ((v, &rb), db) in out.iter_mut().zip(rest).zip(dr) {
             *v = (da + db - 2.0 * ga[rb]).max(0.0);
         }
-        out[a] = 0.0;
     });
     let sigma = resolve_bandwidth(spec, k.view())?;
-    let data = k.as_slice_mut().expect("a fresh matrix is contiguous");
-    let chunk = n.max(1);
     match spec.kind {
         KernelKind::Gaussian => {
             let s = sigma.expect("gaussian has a bandwidth");
-            let f = -1.0 / (2.0 * s * s);
-            data.par_chunks_mut(chunk)
-                .for_each(|r| r.iter_mut().for_each(|v| *v = (*v * f).exp()));
+            let c = -1.0 / (2.0 * s * s);
+            apply_upper(&mut k, 1.0, |v| (v * c).exp());
         }
         KernelKind::Laplacian => {
-            let f = -1.0 / sigma.expect("laplacian has a bandwidth");
-            data.par_chunks_mut(chunk)
-                .for_each(|r| r.iter_mut().for_each(|v| *v = (v.sqrt() * f).exp()));
+            let c = -1.0 / sigma.expect("laplacian has a bandwidth");
+            apply_upper(&mut k, 1.0, |v| (v.sqrt() * c).exp());
         }
-        KernelKind::NegDistance => data
-            .par_chunks_mut(chunk)
-            .for_each(|r| r.iter_mut().for_each(|v| *v = -v.sqrt())),
+        KernelKind::NegDistance => apply_upper(&mut k, 0.0, |v| -v.sqrt()),
         KernelKind::Linear => unreachable!("handled above"),
     }
+    mirror_upper(&mut k);
     Ok((k, sigma))
+}
+
+/// Maps the strict upper triangle of a square matrix through `f` (generic, so the loop is
+/// inlined) and sets the diagonal to `at_zero`, the kernel at distance 0.
+fn apply_upper(k: &mut Array2<f64>, at_zero: f64, f: impl Fn(f64) -> f64 + Sync) {
+    fill_rows(k, |a, out| {
+        out[a] = at_zero;
+        out[a + 1..].iter_mut().for_each(|v| *v = f(*v));
+    });
 }
 
 /// Fills the rows of a square contiguous matrix in parallel.
@@ -309,5 +435,38 @@ mod tests {
         };
         let err = kernel_matrix(&spec, gram(x.view()).view(), &[0, 1, 2]).unwrap_err();
         assert!(err.to_string().contains("no spread"), "{err}");
+    }
+
+    /// The sampled bracket gives exactly the median of the whole triangle (odd and even
+    /// counts, continuous values and heavy ties).
+    #[test]
+    fn bracketed_median_is_exact() {
+        for (n, ties) in [(1500, false), (1501, false), (1600, true)] {
+            let mut state = 12345u64;
+            let m = Array2::from_shape_fn((n, n), |_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                if ties {
+                    (u * 3.0).floor()
+                } else {
+                    u * u
+                }
+            });
+            let want = median_by(&mut upper_triangle(m.view()), f64::sqrt);
+            assert_eq!(upper_median_by(m.view(), f64::sqrt), want, "n = {n}");
+            assert_eq!(
+                median_off_diagonal(m.view()),
+                median(&mut upper_triangle(m.view()))
+            );
+        }
+    }
+
+    #[test]
+    fn symmetric_gram_matches_the_full_product() {
+        let x = Array2::from_shape_fn((300, 7), |(i, j)| ((i * 7 + j * 13) % 17) as f64 - 8.0);
+        let g = gram(x.view());
+        assert_eq!(g, x.dot(&x.t()));
     }
 }
