@@ -2,10 +2,10 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::cmd::scan::ScanArgs;
-use crate::cmd::pca::PcaArgs;
 use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
+use crate::cmd::pca::PcaArgs;
+use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
 use crate::cmd::train::TrainArgs;
 

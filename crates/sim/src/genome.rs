@@ -9,8 +9,8 @@ use biomarker_tables::plink::BimRecord;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use biomarker_stats::norm_quantile;
 use crate::rng::{rng_for, Stream};
+use biomarker_stats::norm_quantile;
 
 /// GRCh37 autosome lengths in base pairs.
 const CHROM_LENGTHS: [i64; 22] = [

@@ -1,9 +1,9 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
-pub mod scan;
-pub mod pca;
 pub mod encode;
 pub mod experiment;
+pub mod pca;
+pub mod scan;
 pub mod simulate;
 pub mod train;
 

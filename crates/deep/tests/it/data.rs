@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use biomarker_deep::data::cache::load_or_build;
 use biomarker_deep::data::inputs::{read_labels, read_manifest};
 use biomarker_deep::data::prep::read_label_map;
+use ndarray::Array3;
 use nifti::writer::WriterOptions;
 use nifti::NiftiHeader;
-use ndarray::Array3;
 
 /// Writes a 20³ label map: label 1 = ball of radius `r` at (6, 10, 10), label 2 = slab
 /// x 1..=18, y 5..=7, z 5..=7 (too wide for a 16³ crop), voxels 2×1×1 mm.
