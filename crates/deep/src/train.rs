@@ -109,8 +109,13 @@ pub struct Evaluation {
     pub recon_mse: f64,
     /// Structure classification accuracy.
     pub accuracy: f64,
-    /// R² of the standardized volume.
+    /// R² of the volume target (pooled standardized log volume) over all structures; mostly
+    /// measures the differences between structures.
     pub volume_r2: f64,
+    /// R² of the volume within structure: prediction and truth both as z-scores of their own
+    /// structure's log volume. This is the subject-level signal a genetic study needs.
+    #[serde(default)]
+    pub volume_r2_within: f64,
 }
 
 /// One line of the training log.
@@ -290,6 +295,7 @@ impl Trainer {
         let mut loss_sums = vec![0.0; self.config.tasks.len()];
         let (mut dice_sum, mut mse_sum, mut correct) = (0.0, 0.0, 0usize);
         let (mut vol_pred, mut vol_true) = (Vec::new(), Vec::new());
+        let (mut within_pred, mut within_true) = (Vec::new(), Vec::new());
         for chunk in items.chunks(self.config.batch_size) {
             let batch = data.batch(chunk, scaler, self.model.device())?;
             let out = self.model.forward(&batch.x)?;
@@ -317,8 +323,16 @@ impl Trainer {
             let pred = out.class_logits.argmax(1)?.to_vec1::<u32>()?;
             let labels = batch.labels.to_vec1::<u32>()?;
             correct += pred.iter().zip(&labels).filter(|(a, b)| a == b).count();
-            vol_pred.extend(out.volume.to_dtype(DType::F64)?.to_vec1::<f64>()?);
-            vol_true.extend(batch.volumes.to_dtype(DType::F64)?.to_vec1::<f64>()?);
+            // R² within structure: both sides as z-scores of their own structure.
+            let structure = chunk.iter().map(|&i| data.item_structure[i] as usize);
+            let pred = out.volume.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+            let truth = batch.volumes.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+            for ((s, p), t) in structure.zip(pred).zip(truth) {
+                within_pred.push(scaler.within(s, p));
+                within_true.push(scaler.within(s, t));
+                vol_pred.push(p);
+                vol_true.push(t);
+            }
         }
         let n = items.len() as f64;
         for (i, &task) in self.config.tasks.iter().enumerate() {
@@ -329,6 +343,7 @@ impl Trainer {
         ev.recon_mse = mse_sum / n;
         ev.accuracy = correct as f64 / n;
         ev.volume_r2 = r_squared(&vol_pred, &vol_true);
+        ev.volume_r2_within = r_squared(&within_pred, &within_true);
         Ok(ev)
     }
 

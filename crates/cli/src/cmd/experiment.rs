@@ -222,7 +222,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let test = data.items_in(&split, Split::Test);
     let ages = read_ages(&args, &data)?;
     let mut lines = vec![
-        "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tpc1_volume_abs_r\tpc1_age_abs_r".to_string(),
+        "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tvolume_r2_within\tpc1_volume_abs_r\tpc1_age_abs_r".to_string(),
     ];
     for g in grid(args.model.alpha, args.model.balance_lr) {
         let dir = args.out.join("runs").join(&g.name);
@@ -265,13 +265,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             _ => "equal",
         };
         lines.push(format!(
-            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{pc1_age}",
+            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{pc1_age}",
             g.name,
             tasks.join(","),
             fmt(has(Task::Recon), eval.dice),
             fmt(has(Task::Recon), eval.recon_mse),
             fmt(has(Task::Class), eval.accuracy),
             fmt(has(Task::Volume), eval.volume_r2),
+            fmt(has(Task::Volume), eval.volume_r2_within),
             num(pc1),
         ));
     }

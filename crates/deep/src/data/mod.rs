@@ -29,24 +29,40 @@ pub enum Split {
     Test,
 }
 
-/// Per-structure mean and standard deviation of the volume (mm³) on the training split.
+/// Volume scaling fitted on the training split, all on `ln(1 + volume mm³)`.
+///
+/// The regression target is the log volume standardized with one pooled mean and SD: a smooth,
+/// monotone function of the mask's voxel count that one network can fit for every structure.
+/// (A per-structure z-score as target makes the slope in voxel count differ by structure and
+/// the head collapses to predicting the mean.) The per-structure mean and SD turn predictions
+/// into within-structure z-scores, so the reported R² measures how well each subject's volume
+/// is predicted relative to its own structure, not the easy differences between structures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VolumeScaler {
-    /// Mean per structure.
+    /// Pooled mean of the log volume.
+    pub pooled_mean: f64,
+    /// Pooled SD of the log volume (1 where it would be 0).
+    pub pooled_sd: f64,
+    /// Mean log volume per structure.
     pub mean: Vec<f64>,
-    /// Standard deviation per structure (1 where it would be 0).
+    /// SD of the log volume per structure (1 where it would be 0).
     pub sd: Vec<f64>,
 }
 
 impl VolumeScaler {
-    /// z-score of `volume` for structure `s`.
-    pub fn standardize(&self, s: usize, volume: f64) -> f64 {
-        (volume - self.mean[s]) / self.sd[s]
+    /// Training target for a volume in mm³ (pooled z-score of the log volume).
+    pub fn standardize(&self, volume: f64) -> f64 {
+        (volume.ln_1p() - self.pooled_mean) / self.pooled_sd
     }
 
-    /// Back to mm³.
-    pub fn unstandardize(&self, s: usize, z: f64) -> f64 {
-        z * self.sd[s] + self.mean[s]
+    /// Back from a target to mm³.
+    pub fn unstandardize(&self, z: f64) -> f64 {
+        (z * self.pooled_sd + self.pooled_mean).exp_m1()
+    }
+
+    /// A target (or prediction) as a z-score within structure `s`.
+    pub fn within(&self, s: usize, z: f64) -> f64 {
+        (z * self.pooled_sd + self.pooled_mean - self.mean[s]) / self.sd[s]
     }
 }
 
@@ -139,36 +155,22 @@ impl Dataset {
             .collect()
     }
 
-    /// Volume mean and SD per structure over `items` (the training items).
+    /// Log-volume scaling fitted on `items` (the training items).
     pub fn volume_scaler(&self, items: &[usize]) -> VolumeScaler {
         let k = self.structures.len();
-        let mut sum = vec![0.0; k];
-        let mut sq = vec![0.0; k];
-        let mut cnt = vec![0.0; k];
+        let mut per: Vec<Vec<f64>> = vec![Vec::new(); k];
         for &i in items {
-            let s = self.item_structure[i] as usize;
-            sum[s] += self.item_volume[i];
-            sq[s] += self.item_volume[i].powi(2);
-            cnt[s] += 1.0;
+            per[self.item_structure[i] as usize].push(self.item_volume[i].ln_1p());
         }
-        let mean: Vec<f64> = (0..k)
-            .map(|s| if cnt[s] > 0.0 { sum[s] / cnt[s] } else { 0.0 })
-            .collect();
-        let sd = (0..k)
-            .map(|s| {
-                let var = if cnt[s] > 1.0 {
-                    (sq[s] - cnt[s] * mean[s].powi(2)) / (cnt[s] - 1.0)
-                } else {
-                    0.0
-                };
-                if var > 1e-12 {
-                    var.sqrt()
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        VolumeScaler { mean, sd }
+        let all: Vec<f64> = per.iter().flatten().copied().collect();
+        let (pooled_mean, pooled_sd) = mean_sd(&all);
+        let (mean, sd) = per.iter().map(|v| mean_sd(v)).unzip();
+        VolumeScaler {
+            pooled_mean,
+            pooled_sd,
+            mean,
+            sd,
+        }
     }
 
     /// The batch of `items` on `device`.
@@ -182,9 +184,7 @@ impl Dataset {
         let labels: Vec<u32> = items.iter().map(|&i| self.item_structure[i]).collect();
         let volumes: Vec<f32> = items
             .iter()
-            .map(|&i| {
-                scaler.standardize(self.item_structure[i] as usize, self.item_volume[i]) as f32
-            })
+            .map(|&i| scaler.standardize(self.item_volume[i]) as f32)
             .collect();
         let n = items.len();
         Ok(Batch {
@@ -193,4 +193,19 @@ impl Dataset {
             volumes: Tensor::from_vec(volumes, n, device)?,
         })
     }
+}
+
+/// Mean and sample SD (SD 1 where there is no spread, so scaling stays finite).
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    if v.is_empty() {
+        return (0.0, 1.0);
+    }
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = if v.len() > 1 {
+        v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, if var > 1e-12 { var.sqrt() } else { 1.0 })
 }

@@ -82,7 +82,7 @@ fn a_few_steps_reduce_every_task_loss() {
         let mut trainer = Trainer::new(tiny_config(balance.clone()), &Device::Cpu).unwrap();
         let first = trainer.step(&batch).unwrap();
         let mut last = first.clone();
-        for _ in 0..25 {
+        for _ in 0..60 {
             last = trainer.step(&batch).unwrap();
         }
         for i in 0..3 {
