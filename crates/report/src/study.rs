@@ -219,26 +219,10 @@ pub fn build(
     let mut rows = Vec::new();
 
     // Read everything first, so a bad input fails before any figure is drawn.
-    let gwas: Vec<GwasTable> = inputs
-        .gwas
-        .iter()
-        .map(|p| GwasTable::read(p))
-        .collect::<Result<_, _>>()?;
-    let assoc: Vec<AssocTable> = inputs
-        .assoc
-        .iter()
-        .map(|p| AssocTable::read(p))
-        .collect::<Result<_, _>>()?;
-    let comparison: Vec<ComparisonTable> = inputs
-        .comparison
-        .iter()
-        .map(|p| ComparisonTable::read(p))
-        .collect::<Result<_, _>>()?;
-    let mmd: Vec<MmdTable> = inputs
-        .mmd
-        .iter()
-        .map(|p| MmdTable::read(p))
-        .collect::<Result<_, _>>()?;
+    let gwas: Vec<GwasTable> = read_all(&inputs.gwas)?;
+    let assoc: Vec<AssocTable> = read_all(&inputs.assoc)?;
+    let comparison: Vec<ComparisonTable> = read_all(&inputs.comparison)?;
+    let mmd: Vec<MmdTable> = read_all(&inputs.mmd)?;
     let log = inputs
         .training_log
         .as_deref()
@@ -665,6 +649,11 @@ fn latent_plot(
         groups,
         width: 1050,
     })
+}
+
+/// Reads every file of one table kind.
+fn read_all<T: TableKind>(paths: &[PathBuf]) -> Result<Vec<T>> {
+    Ok(paths.iter().map(|p| T::read(p)).collect::<Result<_, _>>()?)
 }
 
 fn comparison_table(tables: &[ComparisonTable], max_rows: usize) -> TableView {
