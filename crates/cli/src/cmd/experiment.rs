@@ -15,7 +15,7 @@ use biomarker_deep::encode::{encode, load_model};
 use biomarker_deep::train::Evaluation;
 use clap::Args;
 
-use super::train::{train_one, write_split, DataArgs, ModelArgs};
+use super::train::{load_and_split, train_one, DataArgs, ModelArgs};
 use crate::run_manifest;
 
 /// Options of `experiment`.
@@ -208,17 +208,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let params = serde_json::json!({ "size": args.data.size, "device": args.data.device, "epochs": args.model.epochs, "alpha": args.model.alpha });
     let mut manifest = run_manifest::start("experiment", params);
-    manifest.seeds.insert("seed".into(), args.model.seed);
-    manifest
-        .seeds
-        .insert("split_seed".into(), args.model.split_seed);
-    let data = args.data.load(&args.out, None, &mut manifest)?;
-    let split = data.split(
-        args.model.val_fraction,
-        args.model.test_fraction,
-        args.model.split_seed,
-    )?;
-    write_split(&args.out.join("split.tsv"), &data, &split)?;
+    let (data, split) = load_and_split(&args.data, &args.model, &args.out, &mut manifest)?;
     let test = data.items_in(&split, Split::Test);
     let ages = read_ages(&args, &data)?;
     let mut lines = vec![

@@ -311,8 +311,24 @@ impl Progress for BarProgress {
     }
 }
 
+/// The start every training command shares: seeds recorded, masks loaded (or taken from the
+/// cache), the subject-level split made and written to `out/split.tsv`.
+pub fn load_and_split(
+    data_args: &DataArgs,
+    model: &ModelArgs,
+    out: &Path,
+    manifest: &mut biomarker_tables::RunManifest,
+) -> anyhow::Result<(Dataset, Vec<Split>)> {
+    manifest.seeds.insert("seed".into(), model.seed);
+    manifest.seeds.insert("split_seed".into(), model.split_seed);
+    let data = data_args.load(out, None, manifest)?;
+    let split = data.split(model.val_fraction, model.test_fraction, model.split_seed)?;
+    write_split(&out.join("split.tsv"), &data, &split)?;
+    Ok((data, split))
+}
+
 /// Writes `IID split` for every subject.
-pub fn write_split(path: &Path, data: &Dataset, split: &[Split]) -> anyhow::Result<()> {
+fn write_split(path: &Path, data: &Dataset, split: &[Split]) -> anyhow::Result<()> {
     biomarker_tables::atomic::write_atomic(path, |w| {
         writeln!(w, "IID\tsplit")?;
         for (iid, s) in data.subjects.iter().zip(split) {
@@ -386,17 +402,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "val_fraction": args.model.val_fraction, "test_fraction": args.model.test_fraction,
     });
     let mut manifest = run_manifest::start("train", params);
-    manifest.seeds.insert("seed".into(), args.model.seed);
-    manifest
-        .seeds
-        .insert("split_seed".into(), args.model.split_seed);
-    let data = args.data.load(&args.out, None, &mut manifest)?;
-    let split = data.split(
-        args.model.val_fraction,
-        args.model.test_fraction,
-        args.model.split_seed,
-    )?;
-    write_split(&args.out.join("split.tsv"), &data, &split)?;
+    let (data, split) = load_and_split(&args.data, &args.model, &args.out, &mut manifest)?;
     let config = args.model.config(&data, args.data.size, tasks, balance);
     let eval = manifest.time("train", || {
         train_one(
