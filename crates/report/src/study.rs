@@ -656,18 +656,22 @@ fn read_all<T: TableKind>(paths: &[PathBuf]) -> Result<Vec<T>> {
     Ok(paths.iter().map(|p| T::read(p)).collect::<Result<_, _>>()?)
 }
 
-fn comparison_table(tables: &[ComparisonTable], max_rows: usize) -> TableView {
-    let recs: Vec<_> = tables.iter().flat_map(|t| t.records.iter()).collect();
-    let n = recs.len();
-    let fit = |r2: Option<f64>, auc: Option<f64>, cv: Option<f64>| match (r2, auc) {
+/// A model's fit as one cell: `R² x` for OLS, `AUC x (CV y)` for logistic models.
+fn fit_cell(r2: Option<f64>, auc: Option<f64>, auc_cv: Option<f64>) -> String {
+    match (r2, auc) {
         (Some(r2), _) => format!("R² {}", fmt_num(r2)),
         (None, Some(auc)) => format!(
             "AUC {}{}",
             fmt_num(auc),
-            cv.map_or(String::new(), |c| format!(" (CV {})", fmt_num(c)))
+            auc_cv.map_or(String::new(), |c| format!(" (CV {})", fmt_num(c)))
         ),
         _ => "NA".into(),
-    };
+    }
+}
+
+fn comparison_table(tables: &[ComparisonTable], max_rows: usize) -> TableView {
+    let recs: Vec<_> = tables.iter().flat_map(|t| t.records.iter()).collect();
+    let n = recs.len();
     let columns = [
         "structure",
         "outcome",
@@ -688,9 +692,9 @@ fn comparison_table(tables: &[ComparisonTable], max_rows: usize) -> TableView {
                 r.structure.clone(),
                 r.outcome.clone(),
                 r.n.to_string(),
-                fit(r.r2_volume, r.auc_volume, r.auc_cv_volume),
-                fit(r.r2_deep, r.auc_deep, r.auc_cv_deep),
-                fit(r.r2_both, r.auc_both, r.auc_cv_both),
+                fit_cell(r.r2_volume, r.auc_volume, r.auc_cv_volume),
+                fit_cell(r.r2_deep, r.auc_deep, r.auc_cv_deep),
+                fit_cell(r.r2_both, r.auc_both, r.auc_cv_both),
                 format!(
                     "{} / {} / {}",
                     fmt_num(r.aic_volume),
@@ -755,16 +759,7 @@ fn assoc_table(tables: &[AssocTable], max_rows: usize) -> TableView {
                     _ => "NA".into(),
                 },
                 opt(r.odds_ratio),
-                match (r.r2, r.auc) {
-                    (Some(r2), _) => format!("R² {}", fmt_num(r2)),
-                    (None, Some(auc)) => format!(
-                        "AUC {}{}",
-                        fmt_num(auc),
-                        r.auc_cv
-                            .map_or(String::new(), |c| format!(" (CV {})", fmt_num(c)))
-                    ),
-                    _ => "NA".into(),
-                },
+                fit_cell(r.r2, r.auc, r.auc_cv),
                 opt(r.aic),
             ]
         })
