@@ -2,12 +2,11 @@
 //! `experiment` (its finished runs skipped on rerun) on a tiny NIfTI cohort written here.
 
 use std::path::Path;
-use std::process::Command;
 
 use ndarray::Array3;
 use nifti::writer::WriterOptions;
 
-const BIN: &str = env!("CARGO_BIN_EXE_biomarker-gwas");
+use crate::bgwas_ok as run;
 
 /// 12 subjects on a 16³ grid: label 1 a ball (radius varies), label 2 a box (size varies).
 fn cohort(dir: &Path) {
@@ -41,16 +40,6 @@ fn cohort(dir: &Path) {
     let ages: String = (0..12).map(|s| format!("S{s}\t{}\n", 60 + 2 * s)).collect();
     std::fs::write(dir.join("covariates.tsv"), format!("IID\tage\n{ages}")).unwrap();
     std::fs::write(dir.join("labels.tsv"), "label\tname\n1\tball\n2\tbox\n").unwrap();
-}
-
-fn run(args: &[&str]) -> String {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 const TINY: &[&str] = &[
@@ -182,7 +171,7 @@ fn bad_inputs_fail_with_the_file_named() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("images.tsv"), "S1\tmissing.nii.gz\n").unwrap();
     std::fs::write(dir.path().join("labels.tsv"), "1\tball\n").unwrap();
-    let out = Command::new(BIN)
+    let out = crate::bin()
         .args([
             "-q",
             "train",
@@ -198,7 +187,7 @@ fn bad_inputs_fail_with_the_file_named() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing.nii.gz"), "{err}");
-    let out = Command::new(BIN)
+    let out = crate::bin()
         .args(["train", "--sim-dir", "x", "--out", "y", "--device", "tpu"])
         .output()
         .unwrap();

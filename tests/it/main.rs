@@ -14,12 +14,14 @@ mod simulate;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// A command that runs the binary.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_biomarker-gwas"))
+}
+
 /// Runs the binary with `args`.
 pub fn bgwas(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_biomarker-gwas"))
-        .args(args)
-        .output()
-        .expect("binary runs")
+    bin().args(args).output().expect("binary runs")
 }
 
 /// Runs the binary and fails the test with its stderr unless it succeeded.

@@ -2,13 +2,10 @@
 //! out; bad input gives a clear error and leaves no output table.
 
 use std::path::Path;
-use std::process::Command;
 
 use biomarker_tables::{MmdTable, TableKind};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_biomarker-gwas"))
-}
+use crate::bin;
 
 /// 36 subjects, AD / MCI / CN, two structures; AD's hippocampus is shifted.
 fn cohort(dir: &Path) {

@@ -9,9 +9,7 @@ use biomarker_tables::plink::{
 };
 use biomarker_tables::{FeatureTable, PhenoTable, PhenoValues, RunManifest, TableKind};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_biomarker-gwas"))
-}
+use crate::bin;
 
 fn features_fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../reduce/tests/fixtures/features/features.tsv")
