@@ -12,11 +12,16 @@
 //! - [`optim`]: AdamW with saveable state (for exact resume);
 //! - [`data`]: NIfTI label maps to cached mask tensors and standardized volume targets;
 //! - [`train`]: the training loop with checkpoints, resume, early stopping and a JSONL log;
-//! - [`encode`]: bottleneck features into a FeatureTable.
+//! - [`encode`]: bottleneck features into a FeatureTable;
+//! - [`variants`], [`seg_loss`]: the founding studies' model variants (sparsity, convex
+//!   weighting, segmentation losses) as options of the base model;
+//! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
+//!   fine-tuned) with AUC, accuracy, sensitivity and specificity.
 //!
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
 pub mod balance;
+pub mod class_metrics;
 pub mod data;
 pub mod device;
 pub mod encode;
@@ -28,6 +33,9 @@ pub mod model;
 pub mod ops3d;
 pub mod optim;
 pub mod params;
+pub mod seg_loss;
 pub mod train;
+pub mod transfer;
+pub mod variants;
 
 pub use error::{DeepError, Result};

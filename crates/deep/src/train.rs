@@ -30,6 +30,7 @@ use crate::loss::{cross_entropy, mse, recon_loss, ReconLoss};
 use crate::metrics::{dice, r_squared};
 use crate::model::{Model, ModelConfig};
 use crate::optim::{AdamW, AdamWConfig};
+use crate::variants::{l1_gradient, ActivationHistogram, Variants};
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,9 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed of initial weights and epoch shuffles.
     pub seed: u64,
+    /// Variant options (sparsity, …); the default is the base model.
+    #[serde(default)]
+    pub variants: Variants,
 }
 
 impl TrainConfig {
@@ -70,6 +74,7 @@ impl TrainConfig {
         ensure_config!(self.epochs >= 1, "at least one epoch is needed");
         ensure_config!(self.optimizer.lr > 0.0, "learning rate must be positive");
         Balancer::new(self.balance.clone(), self.tasks.len())?;
+        self.variants.validate()?;
         Ok(())
     }
 }
@@ -116,6 +121,12 @@ pub struct Evaluation {
     /// structure's log volume. This is the subject-level signal a genetic study needs.
     #[serde(default)]
     pub volume_r2_within: f64,
+    /// Mean Dice of the thresholded reconstruction per structure.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dice_by_structure: BTreeMap<String, f64>,
+    /// Distribution of the bottleneck activations over the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<ActivationHistogram>,
 }
 
 /// One line of the training log.
@@ -245,7 +256,11 @@ impl Trainer {
                 }
             }
         }
-        let gz_sum = gz_sum.expect("at least one task");
+        let mut gz_sum = gz_sum.expect("at least one task");
+        if self.config.variants.l1 > 0.0 {
+            // The sparsity penalty depends on z alone: its gradient joins the tasks' at z.
+            gz_sum = (gz_sum + l1_gradient(&z, self.config.variants.l1)?.0)?;
+        }
         let store = z.mul(&gz_sum.detach())?.sum_all()?.backward()?;
         for (name, var) in self.model.params.iter() {
             if let Some(g) = store.get(var.as_tensor()) {
@@ -296,6 +311,9 @@ impl Trainer {
         let (mut dice_sum, mut mse_sum, mut correct) = (0.0, 0.0, 0usize);
         let (mut vol_pred, mut vol_true) = (Vec::new(), Vec::new());
         let (mut within_pred, mut within_true) = (Vec::new(), Vec::new());
+        let n_structures = data.structures.len();
+        let (mut dice_s, mut count_s) = (vec![0.0; n_structures], vec![0usize; n_structures]);
+        let mut z_values: Vec<f32> = Vec::new();
         for chunk in items.chunks(self.config.batch_size) {
             let batch = data.batch(chunk, scaler, self.model.device())?;
             let out = self.model.forward(&batch.x)?;
@@ -311,8 +329,13 @@ impl Trainer {
                 .flatten_from(1)?
                 .to_vec2::<f32>()?;
             let truth = batch.x.flatten_from(1)?.to_vec2::<f32>()?;
-            for (p, t) in probs.iter().zip(&truth) {
-                dice_sum += dice(p, t);
+            z_values.extend(out.z.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?);
+            for ((p, t), &item) in probs.iter().zip(&truth).zip(chunk) {
+                let d = dice(p, t);
+                let s = data.item_structure[item] as usize;
+                dice_s[s] += d;
+                count_s[s] += 1;
+                dice_sum += d;
                 mse_sum += p
                     .iter()
                     .zip(t)
@@ -344,6 +367,13 @@ impl Trainer {
         ev.accuracy = correct as f64 / n;
         ev.volume_r2 = r_squared(&vol_pred, &vol_true);
         ev.volume_r2_within = r_squared(&within_pred, &within_true);
+        for (s, name) in data.structures.iter().enumerate() {
+            if count_s[s] > 0 {
+                ev.dice_by_structure
+                    .insert(name.clone(), dice_s[s] / count_s[s] as f64);
+            }
+        }
+        ev.bottleneck = Some(ActivationHistogram::of(&z_values));
         Ok(ev)
     }
 

@@ -11,6 +11,7 @@ pub mod report;
 pub mod scan;
 pub mod simulate;
 pub mod train;
+pub mod train_variants;
 
 use crate::args::{Cli, Command};
 

@@ -6,3 +6,5 @@ mod layers;
 mod torch_layers;
 mod torch_model;
 mod train;
+mod transfer;
+mod variants;
