@@ -16,10 +16,12 @@
 //! - [`variants`], [`seg_loss`]: the founding studies' model variants (sparsity, convex
 //!   weighting, segmentation losses) as options of the base model;
 //! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
-//!   fine-tuned) with AUC, accuracy, sensitivity and specificity.
+//!   fine-tuned) with AUC, accuracy, sensitivity and specificity; [`aux_tasks`]: auxiliary
+//!   clinical heads chosen by their Spearman correlation with the main task.
 //!
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
+pub mod aux_tasks;
 pub mod balance;
 pub mod class_metrics;
 pub mod data;

@@ -4,7 +4,9 @@
 //!
 //! Each item (subject × structure mask) carries its subject's class; a subject's prediction
 //! is the mean of its items' class probabilities, and the metrics ([`crate::class_metrics`])
-//! are taken over subjects, so every structure of a subject votes once.
+//! are taken over subjects, so every structure of a subject votes once. Auxiliary clinical
+//! heads ([`crate::aux_tasks`]) can join the loss, and their predictions can be fed into the
+//! main head beside the bottleneck vector.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -18,6 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::aux_tasks::AuxHead;
 use crate::class_metrics::{class_metrics, ClassMetrics};
 use crate::data::{Dataset, Split};
 use crate::error::{ensure_config, DeepError, Result};
@@ -196,6 +199,10 @@ pub struct TransferTrainer {
     pub model: Model,
     /// The classifier head.
     pub head: ClassifierHead,
+    /// Auxiliary heads, each with its loss weight.
+    pub aux: Vec<AuxHead>,
+    /// Whether the auxiliary heads' predictions are inputs of the main head.
+    pub feed_aux: bool,
     head_opt: AdamW,
     encoder_opt: AdamW,
 }
@@ -203,9 +210,26 @@ pub struct TransferTrainer {
 impl TransferTrainer {
     /// A trainer for `classes` classes on `model`'s encoder.
     pub fn new(config: TransferConfig, model: Model, classes: usize) -> Result<Self> {
+        Self::with_aux(config, model, classes, Vec::new(), false)
+    }
+
+    /// A trainer with auxiliary heads; with `feed_aux` the main head sees the bottleneck
+    /// vector followed by every auxiliary head's prediction.
+    pub fn with_aux(
+        config: TransferConfig,
+        model: Model,
+        classes: usize,
+        aux: Vec<AuxHead>,
+        feed_aux: bool,
+    ) -> Result<Self> {
         config.validate()?;
+        let fed: usize = if feed_aux {
+            aux.iter().map(|a| a.column.width()).sum()
+        } else {
+            0
+        };
         let head = ClassifierHead::new(
-            model.config.bottleneck,
+            model.config.bottleneck + fed,
             config.hidden,
             classes,
             model.device(),
@@ -221,7 +245,28 @@ impl TransferTrainer {
             config,
             model,
             head,
+            aux,
+            feed_aux,
         })
+    }
+
+    /// Main-head logits and each auxiliary head's raw outputs for bottleneck vectors `z`.
+    pub fn heads(&self, z: &Tensor) -> Result<(Tensor, Vec<Tensor>)> {
+        let outs = self
+            .aux
+            .iter()
+            .map(|a| a.forward(z))
+            .collect::<Result<Vec<_>>>()?;
+        let input = if self.feed_aux && !outs.is_empty() {
+            let mut parts = vec![z.clone()];
+            for (a, o) in self.aux.iter().zip(&outs) {
+                parts.push(a.features(o)?);
+            }
+            Tensor::cat(&parts, 1)?
+        } else {
+            z.clone()
+        };
+        Ok((self.head.forward(&input)?, outs))
     }
 
     /// Whether the encoder is frozen in (1-based) `epoch`.
@@ -229,13 +274,28 @@ impl TransferTrainer {
         epoch <= self.config.freeze_epochs
     }
 
-    /// One step on masks `x` with classes `labels` (u32); with `frozen` only the head moves
-    /// (the bottleneck is detached, so no encoder gradient is even computed). Returns the loss.
-    pub fn step(&mut self, x: &Tensor, labels: &Tensor, frozen: bool) -> Result<f64> {
+    /// One step on masks `x` of items of `subjects` with classes `labels` (u32); with
+    /// `frozen` only the heads move (the bottleneck is detached, so no encoder gradient is even
+    /// computed). The objective is the main cross-entropy plus each auxiliary head's weighted
+    /// loss. Returns the main loss.
+    pub fn step(
+        &mut self,
+        x: &Tensor,
+        labels: &Tensor,
+        subjects: &[usize],
+        frozen: bool,
+    ) -> Result<f64> {
         let z = self.model.encode(x)?;
         let z = if frozen { z.detach() } else { z };
-        let loss = cross_entropy(&self.head.forward(&z)?, labels)?;
-        let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let (logits, outs) = self.heads(&z)?;
+        let main = cross_entropy(&logits, labels)?;
+        let value = main.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let mut loss = main;
+        for (a, o) in self.aux.iter().zip(&outs) {
+            if let Some(l) = a.loss(o, subjects)? {
+                loss = (loss + l.affine(a.weight, 0.0)?)?;
+            }
+        }
         ensure_config!(
             value.is_finite(),
             "the head's loss is not finite; lower the learning rate"
@@ -250,6 +310,11 @@ impl TransferTrainer {
         };
         let head_grads = collect(&self.head.params, &|_| true);
         self.head_opt.apply(&self.head.params, &head_grads)?;
+        for a in &self.aux {
+            // Names are distinct (`aux.<column>.*`), so one optimizer serves every head.
+            let g = collect(&a.params, &|_| true);
+            self.head_opt.apply(&a.params, &g)?;
+        }
         if !frozen && self.config.encoder_lr_factor > 0.0 {
             let enc_grads = collect(&self.model.params, &is_encoder_param);
             self.encoder_opt.apply(&self.model.params, &enc_grads)?;
@@ -269,7 +334,7 @@ impl TransferTrainer {
         let mut sums: BTreeMap<usize, (Vec<f64>, usize)> = BTreeMap::new();
         for chunk in items.chunks(self.config.batch_size) {
             let batch = data.batch(chunk, &scaler, self.model.device())?;
-            let logits = self.head.forward(&self.model.encode(&batch.x)?)?;
+            let (logits, _) = self.heads(&self.model.encode(&batch.x)?)?;
             let probs = candle_nn::ops::softmax(&logits, 1)?
                 .to_dtype(DType::F64)?
                 .to_vec2::<f64>()?;
@@ -326,7 +391,8 @@ impl TransferTrainer {
                 .map(|&i| subject_class[data.item_subject[i]].expect("labelled items only"))
                 .collect();
             let labels = Tensor::new(classes.as_slice(), self.model.device())?;
-            let loss = self.step(&batch.x, &labels, frozen)?;
+            let subjects: Vec<usize> = chunk.iter().map(|&i| data.item_subject[i]).collect();
+            let loss = self.step(&batch.x, &labels, &subjects, frozen)?;
             on_step(loss);
             sum += loss;
             steps += 1;

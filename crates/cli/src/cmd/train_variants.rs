@@ -1,5 +1,5 @@
 //! The model-variant options of `train` (and of every `experiment` grid row): sparsity,
-//! transfer learning and the other switches of the founding studies' comparisons, kept apart
+//! transfer learning with auxiliary clinical heads, and the other switches of the founding studies' comparisons, kept apart
 //! from the base options.
 
 use std::collections::HashMap;
@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use biomarker_deep::aux_tasks::{select_aux, AuxColumn, AuxHead, AuxSelection};
 use biomarker_deep::data::Split;
 use biomarker_deep::device::parse_device;
 use biomarker_deep::model::{Model, ModelConfig};
@@ -51,6 +52,19 @@ pub struct VariantArgs {
     /// Encoder learning rate after unfreezing, as a multiple of --lr (0 keeps it frozen).
     #[arg(long, default_value_t = 0.1)]
     pub encoder_lr_factor: f64,
+    /// Auxiliary clinical tasks beside --head-target, comma separated columns (e.g.
+    /// `sex,apoe4_dose`): each gets a head weighted by |Spearman ρ| with the main target over
+    /// the training subjects and is kept only where p < 0.05 (the verdicts go to
+    /// transfer.json). Columns with ≤ 5 distinct values are classified, others regressed.
+    #[arg(long, value_delimiter = ',', requires = "head_target")]
+    pub aux_columns: Vec<String>,
+    /// Tables searched for the --aux-columns (default: --pheno, and with --sim-dir also its
+    /// covariates.tsv and truth_subjects.tsv).
+    #[arg(long)]
+    pub aux_pheno: Vec<PathBuf>,
+    /// Feed the auxiliary heads' predictions into the main head (beside the bottleneck).
+    #[arg(long, requires = "head_target")]
+    pub feed_aux: bool,
 }
 
 impl VariantArgs {
@@ -109,6 +123,80 @@ fn subject_classes(
         .map(|iid| by_iid.get(iid.as_str()).copied().flatten())
         .collect();
     Ok((per_subject, names))
+}
+
+/// The auxiliary columns from the first table that has each, with their Spearman verdicts.
+fn aux_heads(
+    args: &TrainArgs,
+    subjects: &[String],
+    train: &[usize],
+    main: &[Option<u32>],
+    model: &Model,
+    manifest: &mut biomarker_tables::RunManifest,
+) -> anyhow::Result<(Vec<AuxHead>, Vec<AuxSelection>)> {
+    let v = &args.model.variants;
+    if v.aux_columns.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut paths: Vec<PathBuf> = v.aux_pheno.clone();
+    if paths.is_empty() {
+        paths.extend(v.pheno.clone());
+        if let Some(d) = &args.data.sim_dir {
+            for f in ["phenotypes.tsv", "covariates.tsv", "truth_subjects.tsv"] {
+                if d.join(f).exists() {
+                    paths.push(d.join(f));
+                }
+            }
+        }
+    }
+    let mut tables = Vec::new();
+    for p in &paths {
+        manifest.add_input(p)?;
+        tables.push(biomarker_tables::PhenoTable::read(p)?);
+    }
+    let mut columns = Vec::new();
+    for name in &v.aux_columns {
+        let (table, column) = tables
+            .iter()
+            .find_map(|t| t.column(name).map(|c| (t, c)))
+            .with_context(|| {
+                let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                format!("auxiliary column {name:?} is in none of {}", list.join(", "))
+            })?;
+        let row_of: HashMap<&str, usize> = table
+            .iids()
+            .into_iter()
+            .enumerate()
+            .map(|(i, iid)| (iid, i))
+            .collect();
+        let rows: Vec<Option<usize>> = subjects
+            .iter()
+            .map(|s| row_of.get(s.as_str()).copied())
+            .collect();
+        columns.push(AuxColumn::from_pheno(name, &column.values, &rows, train)?);
+    }
+    let selection = select_aux(main, &columns, train);
+    let mut heads = Vec::new();
+    for (i, (column, verdict)) in columns.into_iter().zip(&selection).enumerate() {
+        tracing::info!(
+            column = verdict.name,
+            rho = verdict.spearman.rho,
+            p = verdict.spearman.p,
+            kept = verdict.kept,
+            "auxiliary task"
+        );
+        if verdict.kept {
+            heads.push(AuxHead::new(
+                column,
+                verdict.weight,
+                model.config.bottleneck,
+                args.model.head_hidden,
+                model.device(),
+                args.model.seed.wrapping_add(1 + i as u64),
+            )?);
+        }
+    }
+    Ok((heads, selection))
 }
 
 /// Runs `train --head-target`: the transfer-learning path.
@@ -175,7 +263,24 @@ pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
         let n = init_encoder(&model, weights)?;
         tracing::info!(tensors = n, from = %weights.display(), "encoder initialised");
     }
-    let trainer = TransferTrainer::new(config.clone(), model, class_names.len())?;
+    let train_subjects: Vec<usize> = (0..data.subjects.len())
+        .filter(|&s| split[s] == Split::Train)
+        .collect();
+    let (heads, selection) = aux_heads(
+        args,
+        &data.subjects,
+        &train_subjects,
+        &subject_class,
+        &model,
+        &mut manifest,
+    )?;
+    let trainer = TransferTrainer::with_aux(
+        config.clone(),
+        model,
+        class_names.len(),
+        heads,
+        v.feed_aux,
+    )?;
     let pb = bar(config.epochs as u64, "transfer epochs");
     let result = manifest.time("train head", || {
         fit_transfer(trainer, &data, &split, &subject_class, &args.out, |e| {
@@ -210,7 +315,7 @@ pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
         "transfer.json",
         &serde_json::json!({
             "head_target": v.head_target, "classes": class_names, "config": config,
-            "init_encoder": v.init_encoder,
+            "init_encoder": v.init_encoder, "aux": selection, "feed_aux": v.feed_aux,
         }),
     )?;
     write_json("test_metrics.json", &serde_json::to_value(&result.test)?)?;

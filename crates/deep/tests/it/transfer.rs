@@ -1,6 +1,7 @@
 //! Transfer learning: classifier metrics against scikit-learn, encoder initialisation from a
 //! trained model, and that freezing really freezes.
 
+use biomarker_deep::aux_tasks::{select_aux, spearman, AuxColumn, AuxHead, AuxKind};
 use biomarker_deep::class_metrics::class_metrics;
 use biomarker_deep::data::Split;
 use biomarker_deep::model::Model;
@@ -161,4 +162,93 @@ fn freezing_really_freezes_then_fine_tuning_moves_the_encoder() {
     let m = trainer.evaluate(&data, &train, &classes).unwrap();
     assert_eq!(m.n, 9);
     assert!(m.auc > 0.7, "training AUC {}", m.auc);
+}
+
+#[derive(serde::Deserialize)]
+struct SpearmanCase {
+    x: Vec<f64>,
+    y: Vec<f64>,
+    rho: f64,
+    p: f64,
+}
+
+/// scripts/spearman_fixtures.py: scipy.stats.spearmanr on samples with and without ties.
+#[test]
+fn spearman_matches_scipy() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/spearman.json"
+    ))
+    .unwrap();
+    let cases: Vec<SpearmanCase> = serde_json::from_str(&text).unwrap();
+    let mut worst_p: f64 = 0.0;
+    for c in &cases {
+        let s = spearman(&c.x, &c.y);
+        assert_eq!(s.n, c.x.len());
+        assert!((s.rho - c.rho).abs() < 1e-12, "rho {} vs {}", s.rho, c.rho);
+        worst_p = worst_p.max((s.p - c.p).abs() / c.p);
+    }
+    assert!(worst_p < 1e-9, "largest relative p difference {worst_p}");
+}
+
+/// A column that follows the main class is kept with weight |ρ|; one unrelated to it is
+/// dropped; the kept head trains beside the main head and feeds it.
+#[test]
+fn spearman_selection_drops_an_unrelated_column() {
+    let data = toy_dataset(24, 6);
+    let classes = ball_classes(&data);
+    let subjects: Vec<usize> = (0..data.subjects.len()).collect();
+    let volume = |structure: u32| -> Vec<Option<f64>> {
+        (0..data.len())
+            .filter(|&i| data.item_structure[i] == structure)
+            .map(|i| Some(data.item_volume[i]))
+            .collect()
+    };
+    let rows: Vec<Option<usize>> = subjects.iter().map(|&s| Some(s)).collect();
+    // The ball's own volume (regression head) and the independent box size (3 sizes:
+    // classification head).
+    let related =
+        AuxColumn::from_pheno("ball_volume", &PhenoValues::Numeric(volume(0)), &rows, &subjects)
+            .unwrap();
+    let unrelated =
+        AuxColumn::from_pheno("box_volume", &PhenoValues::Numeric(volume(1)), &rows, &subjects)
+            .unwrap();
+    assert!(matches!(related.kind, AuxKind::Regress { .. }));
+    assert!(matches!(unrelated.kind, AuxKind::Classify { classes: 3 }));
+    let sel = select_aux(&classes, &[related.clone(), unrelated], &subjects);
+    assert!(sel[0].kept && sel[0].spearman.p < 0.05, "{:?}", sel[0]);
+    assert!((sel[0].weight - sel[0].spearman.rho.abs()).abs() < 1e-15);
+    assert!(!sel[1].kept && sel[1].spearman.p >= 0.05, "{:?}", sel[1]);
+    assert_eq!(sel[1].weight, 0.0);
+
+    let model = Model::new(
+        tiny_config(biomarker_deep::balance::BalanceConfig::Equal).model,
+        &Device::Cpu,
+        5,
+    )
+    .unwrap();
+    let head = AuxHead::new(related, sel[0].weight, 8, 8, &Device::Cpu, 3).unwrap();
+    let config = TransferConfig {
+        hidden: 8,
+        freeze_epochs: 0,
+        epochs: 2,
+        encoder_lr_factor: 1.0,
+        optimizer: AdamWConfig::default(),
+        batch_size: 8,
+        seed: 1,
+    };
+    let mut trainer = TransferTrainer::with_aux(config, model, 2, vec![head], true).unwrap();
+    let aux0 = values(trainer.aux[0].params.iter().next().unwrap().1.as_tensor());
+    let items: Vec<usize> = (0..data.len()).collect();
+    let loss = trainer.epoch(1, &data, &items, &classes, |_| {}).unwrap();
+    assert!(loss.is_finite());
+    let aux1 = values(trainer.aux[0].params.iter().next().unwrap().1.as_tensor());
+    assert_ne!(aux0, aux1, "the auxiliary head learns");
+    let z = trainer.model.encode(&data.batch(&items[..4], &data.volume_scaler(&items), &Device::Cpu).unwrap().x).unwrap();
+    let (logits, outs) = trainer.heads(&z).unwrap();
+    assert_eq!(logits.dims(), &[4, 2]);
+    assert_eq!(outs[0].dims(), &[4, 1]);
+    // The main head's first layer reads 8 bottleneck values + 1 fed prediction.
+    let w = trainer.head.params.var("head.0.weight").unwrap();
+    assert_eq!(w.dims(), &[8, 9]);
 }
