@@ -4,6 +4,7 @@ pub mod assoc;
 pub mod chunks;
 pub mod encode;
 pub mod experiment;
+pub mod experiment_grid;
 pub mod merge;
 pub mod mmd;
 pub mod pca;
