@@ -2,7 +2,7 @@
 """Reference classifier metrics from scikit-learn for crates/deep/src/class_metrics.rs:
 roc_auc_score (binary; multiclass one-vs-rest macro), accuracy_score, recall (sensitivity) and
 specificity from the confusion matrix (macro means for several classes). Probabilities are
-rounded to one decimal so that ties occur. Writes crates/deep/tests/fixtures/class_metrics.json.
+multiples of 1/8 so that ties occur. Writes crates/deep/tests/fixtures/class_metrics.json.
 Usage: python3 scripts/class_metrics_fixtures.py   (scikit-learn 1.5)
 """
 import json
@@ -17,8 +17,14 @@ for k, n in [(2, 40), (3, 45)]:
     labels = rng.integers(0, k, size=n)
     logits = rng.normal(size=(n, k)) + 1.2 * np.eye(k)[labels]
     probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
-    probs = np.round(probs, 1)
-    probs = probs / probs.sum(1, keepdims=True)
+    # Multiples of 1/8 summing to 1 (largest remainder): exact in binary, so ties survive
+    # any JSON reader.
+    eighths = np.floor(probs * 8).astype(int)
+    for row, p in zip(eighths, probs):
+        rest = p * 8 - row
+        for j in np.argsort(-rest)[: 8 - row.sum()]:
+            row[j] += 1
+    probs = eighths / 8.0
     # Prediction: the most probable class, the lowest index on ties (as numpy's argmax).
     pred = probs.argmax(1)
     cm = confusion_matrix(labels, pred, labels=list(range(k)))

@@ -9,7 +9,6 @@
 //! main head beside the bottleneck vector.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 

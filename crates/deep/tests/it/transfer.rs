@@ -121,7 +121,7 @@ fn freezing_really_freezes_then_fine_tuning_moves_the_encoder() {
         epochs: 12,
         encoder_lr_factor: 0.1,
         optimizer: AdamWConfig {
-            lr: 3e-3,
+            lr: 1e-2,
             ..AdamWConfig::default()
         },
         batch_size: 6,
