@@ -3,7 +3,6 @@
 //! from the base options.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
