@@ -52,7 +52,13 @@ fn variants_train_transfer_and_grid() {
 
     // A bad convex α is refused before any input is read.
     let bad = crate::bgwas(&[
-        "train", "--sim-dir", sim, "--out", out.to_str().unwrap(), "--balance", "convex",
+        "train",
+        "--sim-dir",
+        sim,
+        "--out",
+        out.to_str().unwrap(),
+        "--balance",
+        "convex",
     ]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("alpha in [0, 1], got 1.5"));
@@ -109,7 +115,11 @@ fn variants_train_transfer_and_grid() {
     let log = std::fs::read_to_string(head.join("transfer_log.jsonl")).unwrap();
     let frozen: Vec<bool> = log
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["frozen"].as_bool().unwrap())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["frozen"]
+                .as_bool()
+                .unwrap()
+        })
         .collect();
     assert_eq!(frozen, vec![true, false]);
     // The fine-tuned encoder encodes like any trained model.
@@ -154,7 +164,10 @@ fn variants_train_transfer_and_grid() {
     let table = std::fs::read_to_string(exp.join("results.tsv")).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{table}");
-    assert!(rows[0].starts_with("convex\trecon,class\tconvex0.7\t"), "{table}");
+    assert!(
+        rows[0].starts_with("convex\trecon,class\tconvex0.7\t"),
+        "{table}"
+    );
     assert!(rows[1].starts_with("sparse\trecon\t"), "{table}");
     assert!(exp.join("runs/sparse/train_log.jsonl").exists());
 }

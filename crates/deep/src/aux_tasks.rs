@@ -165,9 +165,7 @@ impl AuxColumn {
         if categorical || distinct.len() <= MAX_AUX_CLASSES {
             let values = per_subject
                 .iter()
-                .map(|v| {
-                    v.map(|x| distinct.iter().position(|d| *d == x).unwrap_or(0) as f64)
-                })
+                .map(|v| v.map(|x| distinct.iter().position(|d| *d == x).unwrap_or(0) as f64))
                 .collect();
             Ok(Self {
                 name: name.into(),
@@ -336,7 +334,10 @@ mod tests {
 
     #[test]
     fn ranks_and_a_perfect_correlation() {
-        assert_eq!(average_ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
+        assert_eq!(
+            average_ranks(&[3.0, 1.0, 3.0, 2.0]),
+            vec![3.5, 1.0, 3.5, 2.0]
+        );
         let s = spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 20.0, 25.0, 100.0]);
         assert_eq!((s.rho, s.p), (1.0, 0.0));
         assert!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).rho.is_nan());

@@ -400,9 +400,17 @@ mod tests {
     fn convex_weights_are_alpha_and_the_shared_rest() {
         let mut b = Balancer::new(BalanceConfig::Convex { alpha: 0.7 }, 3).unwrap();
         let want = [0.7, 0.15, 0.15];
-        assert!(b.weights().iter().zip(want).all(|(w, x)| (w - x).abs() < 1e-15));
+        assert!(b
+            .weights()
+            .iter()
+            .zip(want)
+            .all(|(w, x)| (w - x).abs() < 1e-15));
         b.update(&[5.0, 1.0, 0.1], &[1.0, 2.0, 3.0]);
-        assert!(b.weights().iter().zip(want).all(|(w, x)| (w - x).abs() < 1e-15));
+        assert!(b
+            .weights()
+            .iter()
+            .zip(want)
+            .all(|(w, x)| (w - x).abs() < 1e-15));
         let two = convex_weights(0.25, 2).unwrap();
         assert_eq!(two, vec![0.25, 0.75]);
         assert!(convex_weights(1.5, 3).is_err());

@@ -71,9 +71,7 @@ pub fn generalized_dice_loss(logits: &Tensor, target: &Tensor) -> Result<Tensor>
 /// missing foreground, which plain Dice tolerates in small structures.
 pub fn dice_tpr_loss(logits: &Tensor, target: &Tensor) -> Result<Tensor> {
     let (sp, sy, spy, _) = sums(logits, target)?;
-    let dice = spy
-        .affine(2.0, 1.0)?
-        .div(&(&sp + &sy)?.affine(1.0, 1.0)?)?;
+    let dice = spy.affine(2.0, 1.0)?.div(&(&sp + &sy)?.affine(1.0, 1.0)?)?;
     let tpr = spy.affine(1.0, 1.0)?.div(&sy.affine(1.0, 1.0)?)?;
     Ok((dice + tpr)?.neg()?.affine(1.0, 2.0)?.mean_all()?)
 }

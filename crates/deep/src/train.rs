@@ -329,7 +329,12 @@ impl Trainer {
                 .flatten_from(1)?
                 .to_vec2::<f32>()?;
             let truth = batch.x.flatten_from(1)?.to_vec2::<f32>()?;
-            z_values.extend(out.z.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?);
+            z_values.extend(
+                out.z
+                    .to_dtype(DType::F32)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            );
             for ((p, t), &item) in probs.iter().zip(&truth).zip(chunk) {
                 let d = dice(p, t);
                 let s = data.item_structure[item] as usize;

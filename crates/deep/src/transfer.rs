@@ -131,9 +131,9 @@ pub fn init_encoder(model: &Model, path: &Path) -> Result<usize> {
             .get(name)
             .or_else(|| map.get(&format!("model.{name}")))
             .ok_or_else(|| DeepError::Checkpoint {
-            path: path.into(),
-            message: format!("encoder tensor {name:?} is missing"),
-        })?;
+                path: path.into(),
+                message: format!("encoder tensor {name:?} is missing"),
+            })?;
         if t.dims() != var.dims() {
             return Err(DeepError::Checkpoint {
                 path: path.into(),
@@ -161,7 +161,13 @@ pub struct ClassifierHead {
 
 impl ClassifierHead {
     /// A seeded head from `d_in` to `classes` logits.
-    pub fn new(d_in: usize, hidden: usize, classes: usize, device: &Device, seed: u64) -> Result<Self> {
+    pub fn new(
+        d_in: usize,
+        hidden: usize,
+        classes: usize,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Self> {
         let mut params = ParamStore::new(device, seed ^ 0x4845_4144);
         let l1 = Linear::new(&mut params, "head.0", d_in, hidden)?;
         let l2 = Linear::new(&mut params, "head.1", hidden, classes)?;
@@ -451,8 +457,11 @@ pub fn fit_transfer(
         let t0 = Instant::now();
         let frozen = trainer.frozen(epoch);
         let train_loss = trainer.epoch(epoch, data, &train, subject_class, |_| {})?;
-        let val_metrics =
-            trainer.evaluate(data, if val.is_empty() { &train } else { &val }, subject_class)?;
+        let val_metrics = trainer.evaluate(
+            data,
+            if val.is_empty() { &train } else { &val },
+            subject_class,
+        )?;
         let record = TransferEpoch {
             epoch,
             frozen,
@@ -470,8 +479,14 @@ pub fn fit_transfer(
         on_epoch(&record);
         history.push(record);
     }
-    crate::train::save_tensors_atomic(&trainer.model.params.tensors(""), &out.join("model.safetensors"))?;
-    crate::train::save_tensors_atomic(&trainer.head.params.tensors(""), &out.join("head.safetensors"))?;
+    crate::train::save_tensors_atomic(
+        &trainer.model.params.tensors(""),
+        &out.join("model.safetensors"),
+    )?;
+    crate::train::save_tensors_atomic(
+        &trainer.head.params.tensors(""),
+        &out.join("head.safetensors"),
+    )?;
     let test_metrics = trainer.evaluate(data, &test, subject_class)?;
     Ok(TransferResult {
         trainer,

@@ -55,13 +55,22 @@ fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
         ("alpha", one("alpha", m.alpha.to_string())),
         ("balance_lr", one("balance-lr", m.balance_lr.to_string())),
         ("lr", one("lr", m.lr.to_string())),
-        ("weight_decay", one("weight-decay", m.weight_decay.to_string())),
+        (
+            "weight_decay",
+            one("weight-decay", m.weight_decay.to_string()),
+        ),
         ("batch_size", one("batch-size", m.batch_size.to_string())),
         ("epochs", one("epochs", m.epochs.to_string())),
         ("patience", one("patience", m.patience.to_string())),
         ("seed", one("seed", m.seed.to_string())),
-        ("val_fraction", one("val-fraction", m.val_fraction.to_string())),
-        ("test_fraction", one("test-fraction", m.test_fraction.to_string())),
+        (
+            "val_fraction",
+            one("val-fraction", m.val_fraction.to_string()),
+        ),
+        (
+            "test_fraction",
+            one("test-fraction", m.test_fraction.to_string()),
+        ),
         ("split_seed", one("split-seed", m.split_seed.to_string())),
         ("l1", one("l1", m.variants.l1.to_string())),
     ]
@@ -108,7 +117,8 @@ pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, 
         let m = GridRowArgs::command()
             .try_get_matches_from(&argv)
             .map_err(|e| anyhow::anyhow!("{}: {}", at(), e.render()))?;
-        let row = GridRowArgs::from_arg_matches(&m).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+        let row =
+            GridRowArgs::from_arg_matches(&m).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
         anyhow::ensure!(
             row.model.variants.head_target.is_none(),
             "{}: transfer-learning rows (--head-target) are run with `train --head-target`, not in the experiment grid",

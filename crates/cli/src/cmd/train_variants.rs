@@ -115,8 +115,11 @@ fn subject_classes(
         .with_context(|| format!("{}: no column {target:?}", path.display()))?;
     let (classes, names) =
         class_labels(&column.values, target).with_context(|| path.display().to_string())?;
-    let by_iid: HashMap<&str, Option<u32>> =
-        table.iids().into_iter().zip(classes.iter().copied()).collect();
+    let by_iid: HashMap<&str, Option<u32>> = table
+        .iids()
+        .into_iter()
+        .zip(classes.iter().copied())
+        .collect();
     let per_subject: Vec<Option<u32>> = subjects
         .iter()
         .map(|iid| by_iid.get(iid.as_str()).copied().flatten())
@@ -160,7 +163,10 @@ fn aux_heads(
             .find_map(|t| t.column(name).map(|c| (t, c)))
             .with_context(|| {
                 let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                format!("auxiliary column {name:?} is in none of {}", list.join(", "))
+                format!(
+                    "auxiliary column {name:?} is in none of {}",
+                    list.join(", ")
+                )
             })?;
         let row_of: HashMap<&str, usize> = table
             .iids()
@@ -226,7 +232,9 @@ pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
         // The pretrained encoder saw masks cropped by its own boxes: crop these the same way.
         Some((card, _)) => {
             manifest.seeds.insert("seed".into(), args.model.seed);
-            manifest.seeds.insert("split_seed".into(), args.model.split_seed);
+            manifest
+                .seeds
+                .insert("split_seed".into(), args.model.split_seed);
             let boxes = (!card.boxes.is_empty()).then_some(card.boxes.as_slice());
             let data = args.data.load(&args.out, boxes, &mut manifest)?;
             let m = &args.model;
@@ -273,13 +281,8 @@ pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
         &model,
         &mut manifest,
     )?;
-    let trainer = TransferTrainer::with_aux(
-        config.clone(),
-        model,
-        class_names.len(),
-        heads,
-        v.feed_aux,
-    )?;
+    let trainer =
+        TransferTrainer::with_aux(config.clone(), model, class_names.len(), heads, v.feed_aux)?;
     let pb = bar(config.epochs as u64, "transfer epochs");
     let result = manifest.time("train head", || {
         fit_transfer(trainer, &data, &split, &subject_class, &args.out, |e| {

@@ -45,19 +45,29 @@ fn classifier_metrics_match_scikit_learn() {
             ("sensitivity", m.sensitivity, c.sensitivity),
             ("specificity", m.specificity, c.specificity),
         ] {
-            assert!((got - want).abs() < 1e-12, "{name}: {got} vs scikit-learn {want}");
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{name}: {got} vs scikit-learn {want}"
+            );
         }
     }
 }
 
 #[test]
 fn phenotype_columns_become_classes() {
-    let (c, names) =
-        class_labels(&PhenoValues::Numeric(vec![Some(2.0), Some(1.0), None, Some(2.0)]), "ad").unwrap();
+    let (c, names) = class_labels(
+        &PhenoValues::Numeric(vec![Some(2.0), Some(1.0), None, Some(2.0)]),
+        "ad",
+    )
+    .unwrap();
     assert_eq!(c, vec![Some(1), Some(0), None, Some(1)]);
     assert_eq!(names, vec!["1", "2"]);
     let (c, names) = class_labels(
-        &PhenoValues::Categorical(vec![Some("MCI".into()), Some("AD".into()), Some("CN".into())]),
+        &PhenoValues::Categorical(vec![
+            Some("MCI".into()),
+            Some("AD".into()),
+            Some("CN".into()),
+        ]),
         "diagnosis",
     )
     .unwrap();
@@ -90,7 +100,15 @@ fn init_encoder_copies_only_the_encoder() {
     source.params.save(&path).unwrap();
     let target = Model::new(config, &Device::Cpu, 2).unwrap();
     let n = init_encoder(&target, &path).unwrap();
-    assert_eq!(n, target.params.names().iter().filter(|n| is_encoder_param(n)).count());
+    assert_eq!(
+        n,
+        target
+            .params
+            .names()
+            .iter()
+            .filter(|n| is_encoder_param(n))
+            .count()
+    );
     assert!(n >= 6);
     for (name, var) in target.params.iter() {
         let same = values(var.as_tensor()) == values(source.params.var(name).unwrap().as_tensor());
@@ -101,7 +119,10 @@ fn init_encoder_copies_only_the_encoder() {
     other.bottleneck = 5;
     let wrong = Model::new(other, &Device::Cpu, 3).unwrap();
     let err = init_encoder(&wrong, &path).unwrap_err().to_string();
-    assert!(err.contains("model.safetensors") && err.contains("bottleneck"), "{err}");
+    assert!(
+        err.contains("model.safetensors") && err.contains("bottleneck"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,15 +161,26 @@ fn freezing_really_freezes_then_fine_tuning_moves_the_encoder() {
     let mut losses = Vec::new();
     for epoch in 1..=2 {
         assert!(trainer.frozen(epoch));
-        losses.push(trainer.epoch(epoch, &data, &train, &classes, |_| {}).unwrap());
+        losses.push(
+            trainer
+                .epoch(epoch, &data, &train, &classes, |_| {})
+                .unwrap(),
+        );
     }
     // Bit-identical encoder (and everything else of the model) after the frozen epochs.
     assert_eq!(snapshot(&trainer.model.params), model0);
     let head2 = snapshot(&trainer.head.params);
-    assert!(head2.iter().zip(&head0).all(|(a, b)| a.1 != b.1), "every head tensor moves");
+    assert!(
+        head2.iter().zip(&head0).all(|(a, b)| a.1 != b.1),
+        "every head tensor moves"
+    );
     for epoch in 3..=12 {
         assert!(!trainer.frozen(epoch));
-        losses.push(trainer.epoch(epoch, &data, &train, &classes, |_| {}).unwrap());
+        losses.push(
+            trainer
+                .epoch(epoch, &data, &train, &classes, |_| {})
+                .unwrap(),
+        );
     }
     let model12 = snapshot(&trainer.model.params);
     for ((name, after), (_, before)) in model12.iter().zip(&model0) {
@@ -207,12 +239,20 @@ fn spearman_selection_drops_an_unrelated_column() {
     let rows: Vec<Option<usize>> = subjects.iter().map(|&s| Some(s)).collect();
     // The ball's own volume (regression head) and the independent box size (3 sizes:
     // classification head).
-    let related =
-        AuxColumn::from_pheno("ball_volume", &PhenoValues::Numeric(volume(0)), &rows, &subjects)
-            .unwrap();
-    let unrelated =
-        AuxColumn::from_pheno("box_volume", &PhenoValues::Numeric(volume(1)), &rows, &subjects)
-            .unwrap();
+    let related = AuxColumn::from_pheno(
+        "ball_volume",
+        &PhenoValues::Numeric(volume(0)),
+        &rows,
+        &subjects,
+    )
+    .unwrap();
+    let unrelated = AuxColumn::from_pheno(
+        "box_volume",
+        &PhenoValues::Numeric(volume(1)),
+        &rows,
+        &subjects,
+    )
+    .unwrap();
     assert!(matches!(related.kind, AuxKind::Regress { .. }));
     assert!(matches!(unrelated.kind, AuxKind::Classify { classes: 3 }));
     let sel = select_aux(&classes, &[related.clone(), unrelated], &subjects);
@@ -244,7 +284,15 @@ fn spearman_selection_drops_an_unrelated_column() {
     assert!(loss.is_finite());
     let aux1 = values(trainer.aux[0].params.iter().next().unwrap().1.as_tensor());
     assert_ne!(aux0, aux1, "the auxiliary head learns");
-    let z = trainer.model.encode(&data.batch(&items[..4], &data.volume_scaler(&items), &Device::Cpu).unwrap().x).unwrap();
+    let z = trainer
+        .model
+        .encode(
+            &data
+                .batch(&items[..4], &data.volume_scaler(&items), &Device::Cpu)
+                .unwrap()
+                .x,
+        )
+        .unwrap();
     let (logits, outs) = trainer.heads(&z).unwrap();
     assert_eq!(logits.dims(), &[4, 2]);
     assert_eq!(outs[0].dims(), &[4, 1]);

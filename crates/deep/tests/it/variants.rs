@@ -132,7 +132,10 @@ fn l1_shrinks_activations_and_convex_weights_hold() {
         let h = ev.bottleneck.expect("histogram");
         assert_eq!(h.counts.iter().sum::<u64>() as usize, items.len() * 8);
         assert_eq!(ev.dice_by_structure.len(), 2);
-        assert!(ev.dice_by_structure.values().all(|d| (0.0..=1.0).contains(d)));
+        assert!(ev
+            .dice_by_structure
+            .values()
+            .all(|d| (0.0..=1.0).contains(d)));
         let mean: f64 = ev.dice_by_structure.values().sum::<f64>() / 2.0;
         assert!((mean - ev.dice).abs() < 1e-12, "equal items per structure");
         mean_abs.push(h.mean_abs);
