@@ -122,6 +122,34 @@ fn variants_train_transfer_and_grid() {
         })
         .collect();
     assert_eq!(frozen, vec![true, false]);
+    // Bad inputs are named.
+    let fail = |extra: &[&str]| -> String {
+        let mut a = vec![
+            "train",
+            "--sim-dir",
+            sim,
+            "--out",
+            head.to_str().unwrap(),
+            "--pheno",
+            pheno_path.to_str().unwrap(),
+            "--epochs",
+            "1",
+        ];
+        a.extend_from_slice(TINY);
+        a.extend_from_slice(extra);
+        let o = crate::bgwas(&a);
+        assert!(!o.status.success(), "{extra:?} succeeded");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let e = fail(&["--head-target", "no_such"]);
+    assert!(e.contains("pheno.tsv") && e.contains("\"no_such\""), "{e}");
+    let e = fail(&["--head-target", "big_ball", "--init-encoder", "/nonexistent/run"]);
+    assert!(e.contains("/nonexistent/run: no such file"), "{e}");
+    let e = fail(&["--head-target", "big_ball", "--aux-columns", "nope"]);
+    assert!(e.contains("\"nope\"") && e.contains("pheno.tsv"), "{e}");
+    let e = fail(&["--aux-columns", "ball_r"]);
+    assert!(e.contains("--head-target"), "{e}");
+
     // The fine-tuned encoder encodes like any trained model.
     let features = dir.path().join("features.tsv");
     run(&[

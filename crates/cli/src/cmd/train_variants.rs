@@ -75,6 +75,11 @@ impl VariantArgs {
 
 /// The model.json and weights file of a pretrained encoder given as a folder or a file.
 fn pretrained(path: &Path) -> anyhow::Result<(ModelCard, PathBuf)> {
+    anyhow::ensure!(
+        path.exists(),
+        "--init-encoder {}: no such file or folder",
+        path.display()
+    );
     let (dir, weights) = if path.is_dir() {
         (path.to_path_buf(), path.join("model.safetensors"))
     } else {
