@@ -15,6 +15,7 @@
 //! - [`encode`]: bottleneck features into a FeatureTable;
 //! - [`variants`], [`seg_loss`]: the founding studies' model variants (sparsity, convex
 //!   weighting, segmentation losses) as options of the base model;
+//! - [`residual`]: the strided residual architecture (concatenated skips, seeded dropout);
 //! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
 //!   fine-tuned) with AUC, accuracy, sensitivity and specificity; [`aux_tasks`]: auxiliary
 //!   clinical heads chosen by their Spearman correlation with the main task.
@@ -35,6 +36,7 @@ pub mod model;
 pub mod ops3d;
 pub mod optim;
 pub mod params;
+pub mod residual;
 pub mod seg_loss;
 pub mod train;
 pub mod transfer;

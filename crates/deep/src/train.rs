@@ -277,11 +277,17 @@ impl Trainer {
     /// One optimization step on `batch`, then the balancer's update.
     pub fn step(&mut self, batch: &Batch) -> Result<StepReport> {
         let weights = self.balancer.weights();
+        // Dropout (strided residual variant) draws its masks from the seed and step number, so
+        // a resumed run repeats them; it is off outside training steps.
+        let step_seed = (self.optimizer.step + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        self.model.dropout.set(Some(self.config.seed ^ step_seed));
+        let result = self.gradients(batch, &weights);
+        self.model.dropout.set(None);
         let Gradients {
             grads,
             losses,
             norms,
-        } = self.gradients(batch, &weights)?;
+        } = result?;
         if losses.iter().any(|l| !l.is_finite()) {
             return Err(DeepError::Config(format!(
                 "a task loss is not finite ({losses:?}); lower the learning rate"

@@ -73,6 +73,11 @@ fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
         ),
         ("split_seed", one("split-seed", m.split_seed.to_string())),
         ("l1", one("l1", m.variants.l1.to_string())),
+        (
+            "architecture",
+            one("architecture", value_name(&m.variants.architecture)),
+        ),
+        ("dropout", one("dropout", m.variants.dropout.to_string())),
     ]
 }
 

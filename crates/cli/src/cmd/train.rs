@@ -194,6 +194,7 @@ impl ModelArgs {
             UpsamplingArg::Transpose => Upsampling::Transpose,
             UpsamplingArg::Nearest => Upsampling::Nearest,
         };
+        self.variants.apply_architecture(&mut model);
         TrainConfig {
             model,
             tasks,

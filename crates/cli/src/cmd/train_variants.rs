@@ -10,6 +10,7 @@ use biomarker_deep::aux_tasks::{select_aux, AuxColumn, AuxHead, AuxSelection};
 use biomarker_deep::data::Split;
 use biomarker_deep::device::parse_device;
 use biomarker_deep::model::{Model, ModelConfig};
+use biomarker_deep::residual::Architecture;
 use biomarker_deep::optim::AdamWConfig;
 use biomarker_deep::train::ModelCard;
 use biomarker_deep::transfer::{
@@ -29,6 +30,13 @@ pub struct VariantArgs {
     /// activations z (0: none). The log's validation entries carry the activation histogram.
     #[arg(long, default_value_t = 0.0)]
     pub l1: f64,
+    /// Encoder/decoder design: plain (Conv3d–ReLU–MaxPool3d levels) or strided-residual
+    /// (strided convolutions, concatenated skips, dropout).
+    #[arg(long, value_enum, default_value_t = ArchitectureArg::Plain)]
+    pub architecture: ArchitectureArg,
+    /// Dropout probability after each level of the strided residual architecture.
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f64,
     /// Transfer learning: train a classifier head for this subject column (binary or
     /// multiclass, e.g. `diagnosis` or `ad_vs_cn`) on the encoder instead of the autoencoder
     /// tasks. Writes transfer_log.jsonl, head.safetensors, model.safetensors (the encoder,
@@ -66,10 +74,28 @@ pub struct VariantArgs {
     pub feed_aux: bool,
 }
 
+/// Encoder/decoder design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArchitectureArg {
+    /// Conv3d–ReLU–MaxPool3d levels and an upsampling decoder.
+    Plain,
+    /// Strided convolutions with concatenated skips and dropout.
+    StridedResidual,
+}
+
 impl VariantArgs {
     /// The library's variant options of the autoencoder.
     pub fn variants(&self) -> Variants {
         Variants { l1: self.l1 }
+    }
+
+    /// Sets the architecture options of `model`.
+    pub fn apply_architecture(&self, model: &mut ModelConfig) {
+        model.architecture = match self.architecture {
+            ArchitectureArg::Plain => Architecture::Plain,
+            ArchitectureArg::StridedResidual => Architecture::StridedResidual,
+        };
+        model.dropout = self.dropout;
     }
 }
 
@@ -267,6 +293,7 @@ pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
             m.feature_maps = args.model.feature_maps.clone();
             m.bottleneck = args.model.bottleneck;
             m.head_hidden = args.model.head_hidden;
+            v.apply_architecture(&mut m);
             m
         }
     };

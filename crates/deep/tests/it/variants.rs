@@ -145,3 +145,136 @@ fn l1_shrinks_activations_and_convex_weights_hold() {
         "mean |z| without and with L1: {mean_abs:?}"
     );
 }
+
+fn residual_config(dropout: f64) -> biomarker_deep::train::TrainConfig {
+    let mut config = tiny_config(BalanceConfig::Equal);
+    config.model.architecture = biomarker_deep::residual::Architecture::StridedResidual;
+    config.model.dropout = dropout;
+    config
+}
+
+#[test]
+fn residual_concat_gradients_match_finite_differences() {
+    use biomarker_deep::layers::Conv3d;
+    use biomarker_deep::residual::residual_concat;
+    let inputs = [
+        rand_tensor(&[1, 2, 3, 3, 3], 21),
+        rand_tensor(&[2, 2, 3, 3, 3], 22).affine(0.5, 0.0).unwrap(),
+        rand_tensor(&[2], 23),
+    ];
+    check_gradients(
+        &inputs,
+        |t| {
+            let res = Conv3d {
+                weight: t[1].clone(),
+                bias: t[2].clone(),
+                padding: 1,
+                stride: 1,
+            };
+            residual_concat(&t[0], &res).unwrap()
+        },
+        1e-6,
+    );
+}
+
+/// Shapes, parameters and dropout of the strided residual variant: off outside training
+/// steps, seeded inside them; the split gradient path still equals a plain backward.
+#[test]
+fn strided_residual_shapes_dropout_and_gradients() {
+    let data = toy_dataset(4, 1);
+    let config = residual_config(0.2);
+    let trainer = Trainer::new(config, &Device::Cpu).unwrap();
+    let names = trainer.model.params.names().to_vec();
+    for n in ["enc.res.0.weight", "enc.res.1.weight", "dec.res.0.weight", "dec.res.1.weight"] {
+        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    // Encoder level 0 is strided: 16³ → 8³, 4 + 4 concatenated channels.
+    assert_eq!(
+        trainer.model.params.var("enc.0.weight").unwrap().dims(),
+        &[4, 1, 3, 3, 3]
+    );
+    assert_eq!(
+        trainer.model.params.var("enc.1.weight").unwrap().dims(),
+        &[8, 8, 3, 3, 3]
+    );
+    let items: Vec<usize> = (0..data.len()).collect();
+    let scaler = data.volume_scaler(&items);
+    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
+    let out = trainer.model.forward(&batch.x).unwrap();
+    assert_eq!(out.z.dims(), &[8, 8]);
+    assert_eq!(out.recon_logits.dims(), &[8, 1, 16, 16, 16]);
+    assert_eq!(out.class_logits.dims(), &[8, 2]);
+    // Off: deterministic. On: seeded, different from off.
+    let z_off = values(&trainer.model.encode(&batch.x).unwrap());
+    assert_eq!(values(&out.z), z_off);
+    trainer.model.dropout.set(Some(5));
+    let z_a = values(&trainer.model.encode(&batch.x).unwrap());
+    trainer.model.dropout.set(Some(5));
+    let z_b = values(&trainer.model.encode(&batch.x).unwrap());
+    trainer.model.dropout.set(None);
+    assert_eq!(z_a, z_b);
+    assert_ne!(z_a, z_off);
+
+    // Split gradients under the same dropout masks equal the plain backward.
+    let w = [0.7, 1.3, 0.4];
+    trainer.model.dropout.set(Some(9));
+    let Gradients { grads, .. } = trainer.gradients(&batch, &w).unwrap();
+    trainer.model.dropout.set(Some(9));
+    let z = trainer.model.encode(&batch.x).unwrap();
+    let mut total: Option<Tensor> = None;
+    for (i, task) in Task::ALL.iter().enumerate() {
+        let l = trainer
+            .task_loss(*task, &z, &batch)
+            .unwrap()
+            .affine(w[i], 0.0)
+            .unwrap();
+        total = Some(match total {
+            None => l,
+            Some(t) => (t + l).unwrap(),
+        });
+    }
+    trainer.model.dropout.set(None);
+    let store = total.unwrap().backward().unwrap();
+    let mut worst: f64 = 0.0;
+    for (name, var) in trainer.model.params.iter() {
+        let want = values(store.get(var.as_tensor()).unwrap());
+        let got = values(&grads[name]);
+        let scale = want.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+        worst = worst.max(max_abs_diff(&got, &want) / scale);
+    }
+    assert!(worst < 1e-4, "relative gradient difference {worst}");
+}
+
+#[test]
+fn dropout_zeroes_the_asked_fraction_and_rescales() {
+    use rand::SeedableRng;
+    let x = Tensor::ones(&[100, 100], candle_core::DType::F32, &Device::Cpu).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let y = biomarker_deep::residual::dropout(&x, 0.2, &mut rng).unwrap();
+    let v = values(&y);
+    let zeros = v.iter().filter(|&&a| a == 0.0).count() as f64 / v.len() as f64;
+    assert!((zeros - 0.2).abs() < 0.02, "zero fraction {zeros}");
+    assert!(v.iter().all(|&a| a == 0.0 || (a - 1.25).abs() < 1e-6));
+}
+
+#[test]
+fn strided_residual_training_reduces_every_loss() {
+    let data = toy_dataset(4, 2);
+    let items: Vec<usize> = (0..data.len()).collect();
+    let scaler = data.volume_scaler(&items);
+    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
+    let mut trainer = Trainer::new(residual_config(0.1), &Device::Cpu).unwrap();
+    let first = trainer.step(&batch).unwrap();
+    let mut last = first.clone();
+    for _ in 0..40 {
+        last = trainer.step(&batch).unwrap();
+    }
+    for i in 0..3 {
+        assert!(
+            last.losses[i] < 0.8 * first.losses[i],
+            "task {i}: {} -> {}",
+            first.losses[i],
+            last.losses[i]
+        );
+    }
+}
