@@ -143,7 +143,12 @@ fn variants_train_transfer_and_grid() {
     };
     let e = fail(&["--head-target", "no_such"]);
     assert!(e.contains("pheno.tsv") && e.contains("\"no_such\""), "{e}");
-    let e = fail(&["--head-target", "big_ball", "--init-encoder", "/nonexistent/run"]);
+    let e = fail(&[
+        "--head-target",
+        "big_ball",
+        "--init-encoder",
+        "/nonexistent/run",
+    ]);
     assert!(e.contains("/nonexistent/run: no such file"), "{e}");
     let e = fail(&["--head-target", "big_ball", "--aux-columns", "nope"]);
     assert!(e.contains("\"nope\"") && e.contains("pheno.tsv"), "{e}");
@@ -171,7 +176,8 @@ fn variants_train_transfer_and_grid() {
     std::fs::write(
         &grid,
         "# variants\nconvex --tasks recon,class --balance convex --alpha 0.7\n\
-         sparse --tasks recon --l1 0.05 --recon-loss dice-tpr\n",
+         sparse --tasks recon --l1 0.05 --recon-loss dice-tpr\n\
+         residual --tasks recon --architecture strided-residual --dropout 0.1\n",
     )
     .unwrap();
     let exp = dir.path().join("exp");
@@ -191,11 +197,13 @@ fn variants_train_transfer_and_grid() {
     run(&args);
     let table = std::fs::read_to_string(exp.join("results.tsv")).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
-    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!(rows.len(), 3, "{table}");
     assert!(
         rows[0].starts_with("convex\trecon,class\tconvex0.7\t"),
         "{table}"
     );
     assert!(rows[1].starts_with("sparse\trecon\t"), "{table}");
     assert!(exp.join("runs/sparse/train_log.jsonl").exists());
+    let card = std::fs::read_to_string(exp.join("runs/residual/model.json")).unwrap();
+    assert!(card.contains("\"strided-residual\""), "{card}");
 }

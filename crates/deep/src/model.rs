@@ -165,9 +165,25 @@ impl Model {
         let mut enc_res = Vec::new();
         let mut c_in = 1;
         for (i, &f) in fm.iter().enumerate() {
-            enc.push(Conv3d::new(&mut ps, &format!("enc.{i}"), c_in, f, 3, 1, stride)?);
+            enc.push(Conv3d::new(
+                &mut ps,
+                &format!("enc.{i}"),
+                c_in,
+                f,
+                3,
+                1,
+                stride,
+            )?);
             if residual {
-                enc_res.push(Conv3d::new(&mut ps, &format!("enc.res.{i}"), f, f, 3, 1, 1)?);
+                enc_res.push(Conv3d::new(
+                    &mut ps,
+                    &format!("enc.res.{i}"),
+                    f,
+                    f,
+                    3,
+                    1,
+                    1,
+                )?);
             }
             c_in = f * widen;
         }

@@ -10,8 +10,8 @@ use biomarker_deep::aux_tasks::{select_aux, AuxColumn, AuxHead, AuxSelection};
 use biomarker_deep::data::Split;
 use biomarker_deep::device::parse_device;
 use biomarker_deep::model::{Model, ModelConfig};
-use biomarker_deep::residual::Architecture;
 use biomarker_deep::optim::AdamWConfig;
+use biomarker_deep::residual::Architecture;
 use biomarker_deep::train::ModelCard;
 use biomarker_deep::transfer::{
     class_labels, fit_transfer, init_encoder, TransferConfig, TransferTrainer,
