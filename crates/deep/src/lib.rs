@@ -29,6 +29,7 @@ pub mod data;
 pub mod device;
 pub mod encode;
 pub mod error;
+pub mod latent;
 pub mod layers;
 pub mod loss;
 pub mod metrics;

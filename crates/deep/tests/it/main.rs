@@ -2,6 +2,7 @@
 
 mod common;
 mod data;
+mod latent;
 mod layers;
 mod torch_layers;
 mod torch_model;
