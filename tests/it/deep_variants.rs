@@ -168,8 +168,35 @@ fn variants_train_transfer_and_grid() {
         features.to_str().unwrap(),
         "--size",
         "16",
+        "--tsne",
+        dir.path().join("tsne.tsv").to_str().unwrap(),
     ]);
     assert!(features.exists());
+    // The t-SNE view is a latent scatter of the report, coloured by any column.
+    let tsne = std::fs::read_to_string(dir.path().join("tsne.tsv")).unwrap();
+    assert!(
+        tsne.contains("tsne_1") && tsne.contains("layer=tsne"),
+        "{tsne}"
+    );
+    let report = dir.path().join("report");
+    run(&[
+        "-q",
+        "report",
+        "--out",
+        report.to_str().unwrap(),
+        "--latent",
+        dir.path().join("tsne.tsv").to_str().unwrap(),
+        "--pheno",
+        pheno_path.to_str().unwrap(),
+        "--diagnosis-column",
+        "big_ball",
+        "--no-png",
+    ]);
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("Latent space"),
+        "no latent view in the report"
+    );
 
     // Variants as experiment rows.
     let grid = dir.path().join("grid.txt");

@@ -209,14 +209,22 @@ fn descend(
 
 /// Embeds the rows of `x` in two dimensions starting from `init`; returns the embedding and
 /// its final KL divergence.
-pub fn tsne(x: &[Vec<f64>], init: &[[f64; 2]], options: TsneOptions) -> Result<(Vec<[f64; 2]>, f64)> {
+pub fn tsne(
+    x: &[Vec<f64>],
+    init: &[[f64; 2]],
+    options: TsneOptions,
+) -> Result<(Vec<[f64; 2]>, f64)> {
     let n = x.len();
     ensure_config!(
         options.perplexity > 0.0 && options.perplexity < n as f64,
         "t-SNE perplexity {} must be positive and below the number of points ({n})",
         options.perplexity
     );
-    ensure_config!(init.len() == n, "t-SNE start has {} points for {n}", init.len());
+    ensure_config!(
+        init.len() == n,
+        "t-SNE start has {} points for {n}",
+        init.len()
+    );
     ensure_config!(
         options.max_iter >= EXPLORATION_ITER,
         "t-SNE needs at least {EXPLORATION_ITER} iterations"
@@ -225,11 +233,13 @@ pub fn tsne(x: &[Vec<f64>], init: &[[f64; 2]], options: TsneOptions) -> Result<(
     let lr = (n as f64 / options.early_exaggeration / 4.0).max(50.0);
     let mut y = init.to_vec();
     for row in p.iter_mut() {
-        row.iter_mut().for_each(|v| *v *= options.early_exaggeration);
+        row.iter_mut()
+            .for_each(|v| *v *= options.early_exaggeration);
     }
     let (it, _) = descend(&p, &mut y, 0, EXPLORATION_ITER, 0.5, lr, EXPLORATION_ITER);
     for row in p.iter_mut() {
-        row.iter_mut().for_each(|v| *v /= options.early_exaggeration);
+        row.iter_mut()
+            .for_each(|v| *v /= options.early_exaggeration);
     }
     let (_, kl) = descend(&p, &mut y, it + 1, options.max_iter, 0.8, lr, 300);
     Ok((y, kl))
@@ -252,7 +262,10 @@ pub fn pca_start(x: &[Vec<f64>]) -> Vec<[f64; 2]> {
     for comp in 0..2 {
         let mut v = vec![1.0 / (d.max(1) as f64).sqrt(); d];
         for _ in 0..500 {
-            let s: Vec<f64> = c.iter().map(|r| r.iter().zip(&v).map(|(a, b)| a * b).sum()).collect();
+            let s: Vec<f64> = c
+                .iter()
+                .map(|r| r.iter().zip(&v).map(|(a, b)| a * b).sum())
+                .collect();
             let mut w = vec![0.0; d];
             for (r, si) in c.iter().zip(&s) {
                 for j in 0..d {
@@ -265,7 +278,10 @@ pub fn pca_start(x: &[Vec<f64>]) -> Vec<[f64; 2]> {
             }
             v = w.iter().map(|a| a / norm).collect();
         }
-        let big = v.iter().copied().fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
+        let big = v
+            .iter()
+            .copied()
+            .fold(0.0f64, |m, a| if a.abs() > m.abs() { a } else { m });
         if big < 0.0 {
             v.iter_mut().for_each(|a| *a = -*a);
         }
@@ -278,5 +294,45 @@ pub fn pca_start(x: &[Vec<f64>]) -> Vec<[f64; 2]> {
     let m0 = scores.iter().map(|s| s[0]).sum::<f64>() / n.max(1) as f64;
     let sd0 = (scores.iter().map(|s| (s[0] - m0).powi(2)).sum::<f64>() / n.max(1) as f64).sqrt();
     let scale = if sd0 > 0.0 { 1e-4 / sd0 } else { 1.0 };
-    scores.iter().map(|s| [s[0] * scale, s[1] * scale]).collect()
+    scores
+        .iter()
+        .map(|s| [s[0] * scale, s[1] * scale])
+        .collect()
+}
+
+/// The t-SNE view of a FeatureTable: each structure's rows embedded separately (from the PCA
+/// start) into two columns `tsne_1`, `tsne_2`, in the same row order within each structure.
+/// The perplexity is lowered to (n − 1)/3 for structures with few rows. Exact t-SNE costs
+/// O(n²) per iteration: meant for up to a few thousand subjects per structure.
+pub fn tsne_table(
+    features: &biomarker_tables::FeatureTable,
+    options: TsneOptions,
+) -> Result<biomarker_tables::FeatureTable> {
+    use biomarker_tables::kinds::feature::META_LAYER;
+    let mut out = biomarker_tables::FeatureTable::new(vec!["tsne_1".into(), "tsne_2".into()]);
+    out.metadata = features.metadata.clone();
+    out.metadata.insert(META_LAYER.into(), "tsne".into());
+    let d = features.feature_names.len();
+    for structure in features.structure_names() {
+        let (samples, values) = features.structure_matrix(&structure);
+        let x: Vec<Vec<f64>> = values.chunks(d.max(1)).map(<[f64]>::to_vec).collect();
+        ensure_config!(
+            x.len() >= 4,
+            "t-SNE of {structure:?} needs at least 4 rows, found {}",
+            x.len()
+        );
+        let perplexity = options.perplexity.min((x.len() - 1) as f64 / 3.0);
+        let (y, _) = tsne(
+            &x,
+            &pca_start(&x),
+            TsneOptions {
+                perplexity,
+                ..options
+            },
+        )?;
+        for (sample, point) in samples.into_iter().zip(y) {
+            out.push(sample, structure.clone(), &point);
+        }
+    }
+    Ok(out)
 }
