@@ -259,6 +259,7 @@ pub fn pca_start(x: &[Vec<f64>]) -> Vec<[f64; 2]> {
         .map(|r| r.iter().zip(&mean).map(|(a, m)| a - m).collect())
         .collect();
     let mut scores = vec![[0.0; 2]; n];
+    #[allow(clippy::needless_range_loop)] // comp indexes the score columns
     for comp in 0..2 {
         let mut v = vec![1.0 / (d.max(1) as f64).sqrt(); d];
         for _ in 0..500 {
