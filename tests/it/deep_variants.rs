@@ -204,7 +204,9 @@ fn variants_train_transfer_and_grid() {
         &grid,
         "# variants\nconvex --tasks recon,class --balance convex --alpha 0.7\n\
          sparse --tasks recon --l1 0.05 --recon-loss dice-tpr\n\
-         residual --tasks recon --architecture strided-residual --dropout 0.1\n",
+         residual --tasks recon --architecture strided-residual --dropout 0.1\n\
+         wm-in --tasks recon --context-structures box --context-mode input\n\
+         wm-out --tasks recon --context-structures box --context-mode output\n",
     )
     .unwrap();
     let exp = dir.path().join("exp");
@@ -224,7 +226,7 @@ fn variants_train_transfer_and_grid() {
     run(&args);
     let table = std::fs::read_to_string(exp.join("results.tsv")).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
-    assert_eq!(rows.len(), 3, "{table}");
+    assert_eq!(rows.len(), 5, "{table}");
     assert!(
         rows[0].starts_with("convex\trecon,class\tconvex0.7\t"),
         "{table}"
@@ -233,4 +235,6 @@ fn variants_train_transfer_and_grid() {
     assert!(exp.join("runs/sparse/train_log.jsonl").exists());
     let card = std::fs::read_to_string(exp.join("runs/residual/model.json")).unwrap();
     assert!(card.contains("\"strided-residual\""), "{card}");
+    let card = std::fs::read_to_string(exp.join("runs/wm-out/model.json")).unwrap();
+    assert!(card.contains("\"output\""), "{card}");
 }

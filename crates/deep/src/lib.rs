@@ -15,6 +15,7 @@
 //! - [`encode`]: bottleneck features into a FeatureTable;
 //! - [`variants`], [`seg_loss`]: the founding studies' model variants (sparsity, convex
 //!   weighting, segmentation losses) as options of the base model;
+//! - [`context`]: other structures' masks as extra input or output channels;
 //! - [`residual`]: the strided residual architecture (concatenated skips, seeded dropout);
 //! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
 //!   fine-tuned) with AUC, accuracy, sensitivity and specificity; [`aux_tasks`]: auxiliary
@@ -25,6 +26,7 @@
 pub mod aux_tasks;
 pub mod balance;
 pub mod class_metrics;
+pub mod context;
 pub mod data;
 pub mod device;
 pub mod encode;

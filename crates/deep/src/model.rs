@@ -49,6 +49,9 @@ pub struct ModelConfig {
     /// Dropout probability after each level of the strided residual variant.
     #[serde(default)]
     pub dropout: f64,
+    /// Other structures' masks as extra input or output channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::context::ContextSpec>,
 }
 
 impl ModelConfig {
@@ -63,6 +66,23 @@ impl ModelConfig {
             upsampling: Upsampling::Transpose,
             architecture: Architecture::Plain,
             dropout: 0.0,
+            context: None,
+        }
+    }
+
+    /// Channels the encoder reads: the structure, plus the context in input mode.
+    pub fn in_channels(&self) -> usize {
+        match &self.context {
+            Some(c) if c.mode == crate::context::ContextMode::Input => 1 + c.structures.len(),
+            _ => 1,
+        }
+    }
+
+    /// Channels the decoder reconstructs: the structure, plus the context in output mode.
+    pub fn out_channels(&self) -> usize {
+        match &self.context {
+            Some(c) if c.mode == crate::context::ContextMode::Output => 1 + c.structures.len(),
+            _ => 1,
         }
     }
 
@@ -87,6 +107,9 @@ impl ModelConfig {
             "bottleneck and head widths must be positive"
         );
         ensure_config!(self.n_classes >= 1, "at least one structure is needed");
+        if let Some(c) = &self.context {
+            c.validate()?;
+        }
         ensure_config!(
             (0.0..1.0).contains(&self.dropout),
             "dropout must be in [0, 1), got {}",
@@ -163,7 +186,7 @@ impl Model {
         let stride = if residual { 2 } else { 1 };
         let mut enc = Vec::new();
         let mut enc_res = Vec::new();
-        let mut c_in = 1;
+        let mut c_in = config.in_channels();
         for (i, &f) in fm.iter().enumerate() {
             enc.push(Conv3d::new(
                 &mut ps,
@@ -211,7 +234,15 @@ impl Model {
             }
             c_in = c_out * widen;
         }
-        let dec_out = Conv3d::new(&mut ps, "dec.out", fm[0] * widen, 1, 3, 1, 1)?;
+        let dec_out = Conv3d::new(
+            &mut ps,
+            "dec.out",
+            fm[0] * widen,
+            config.out_channels(),
+            3,
+            1,
+            1,
+        )?;
         let cls1 = Linear::new(&mut ps, "cls.0", config.bottleneck, config.head_hidden)?;
         let cls2 = Linear::new(&mut ps, "cls.1", config.head_hidden, config.n_classes)?;
         let vol1 = Linear::new(&mut ps, "vol.0", config.bottleneck, config.head_hidden)?;
@@ -242,7 +273,13 @@ impl Model {
 
     /// Encoder up to the bottleneck's input, flattened: `[N, 1, S, S, S]` → `[N, flat_len]`.
     pub fn trunk(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
+        // Batches with context carry [structure, context…]; the encoder reads its channels.
+        let c = self.config.in_channels();
+        let mut h = if x.dim(1)? > c {
+            x.narrow(1, 0, c)?
+        } else {
+            x.clone()
+        };
         for (i, conv) in self.enc.iter().enumerate() {
             h = match self.enc_res.get(i) {
                 Some(res) => {
@@ -255,6 +292,17 @@ impl Model {
         }
         h = self.enc_last.forward(&h)?.relu()?;
         Ok(h.flatten_from(1)?)
+    }
+
+    /// What the decoder must reconstruct from a batch's `x`: its first
+    /// [`ModelConfig::out_channels`] channels.
+    pub fn recon_target(&self, x: &Tensor) -> Result<Tensor> {
+        let c = self.config.out_channels();
+        Ok(if x.dim(1)? > c {
+            x.narrow(1, 0, c)?
+        } else {
+            x.clone()
+        })
     }
 
     /// Bottleneck vectors of a batch.

@@ -208,7 +208,11 @@ impl Trainer {
     /// Loss of `task` given bottleneck vectors `z`.
     pub fn task_loss(&self, task: Task, z: &Tensor, batch: &Batch) -> Result<Tensor> {
         match task {
-            Task::Recon => recon_loss(self.config.recon_loss, &self.model.decode(z)?, &batch.x),
+            Task::Recon => recon_loss(
+                self.config.recon_loss,
+                &self.model.decode(z)?,
+                &self.model.recon_target(&batch.x)?,
+            ),
             Task::Class => cross_entropy(&self.model.classify(z)?, &batch.labels),
             Task::Volume => mse(&self.model.regress(z)?, &batch.volumes),
         }
@@ -321,20 +325,23 @@ impl Trainer {
         let (mut dice_s, mut count_s) = (vec![0.0; n_structures], vec![0usize; n_structures]);
         let mut z_values: Vec<f32> = Vec::new();
         for chunk in items.chunks(self.config.batch_size) {
-            let batch = data.batch(chunk, scaler, self.model.device())?;
+            let context = self.config.model.context.as_ref();
+            let batch = crate::context::batch(data, chunk, scaler, context, self.model.device())?;
             let out = self.model.forward(&batch.x)?;
+            let target = self.model.recon_target(&batch.x)?;
             for (i, &task) in self.config.tasks.iter().enumerate() {
                 let l = match task {
-                    Task::Recon => recon_loss(self.config.recon_loss, &out.recon_logits, &batch.x)?,
+                    Task::Recon => recon_loss(self.config.recon_loss, &out.recon_logits, &target)?,
                     Task::Class => cross_entropy(&out.class_logits, &batch.labels)?,
                     Task::Volume => mse(&out.volume, &batch.volumes)?,
                 };
                 loss_sums[i] += l.to_dtype(DType::F64)?.to_scalar::<f64>()? * chunk.len() as f64;
             }
-            let probs = candle_nn::ops::sigmoid(&out.recon_logits)?
+            // Dice and MSE of the structure itself (channel 0).
+            let probs = candle_nn::ops::sigmoid(&out.recon_logits.narrow(1, 0, 1)?)?
                 .flatten_from(1)?
                 .to_vec2::<f32>()?;
-            let truth = batch.x.flatten_from(1)?.to_vec2::<f32>()?;
+            let truth = batch.x.narrow(1, 0, 1)?.flatten_from(1)?.to_vec2::<f32>()?;
             z_values.extend(
                 out.z
                     .to_dtype(DType::F32)?
@@ -406,7 +413,8 @@ impl Trainer {
         let t = self.config.tasks.len();
         let (mut loss_sum, mut norm_sum) = (vec![0.0; t], vec![0.0; t]);
         for chunk in order.chunks(self.config.batch_size) {
-            let batch = data.batch(chunk, scaler, self.model.device())?;
+            let context = self.config.model.context.as_ref();
+            let batch = crate::context::batch(data, chunk, scaler, context, self.model.device())?;
             let report = self.step(&batch)?;
             for i in 0..t {
                 loss_sum[i] += report.losses[i];

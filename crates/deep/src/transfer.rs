@@ -338,7 +338,8 @@ impl TransferTrainer {
         let scaler = data.volume_scaler(items);
         let mut sums: BTreeMap<usize, (Vec<f64>, usize)> = BTreeMap::new();
         for chunk in items.chunks(self.config.batch_size) {
-            let batch = data.batch(chunk, &scaler, self.model.device())?;
+            let context = self.model.config.context.as_ref();
+            let batch = crate::context::batch(data, chunk, &scaler, context, self.model.device())?;
             let (logits, _) = self.heads(&self.model.encode(&batch.x)?)?;
             let probs = candle_nn::ops::softmax(&logits, 1)?
                 .to_dtype(DType::F64)?
@@ -390,7 +391,8 @@ impl TransferTrainer {
         let scaler = data.volume_scaler(train);
         let (mut sum, mut steps) = (0.0, 0usize);
         for chunk in order.chunks(self.config.batch_size) {
-            let batch = data.batch(chunk, &scaler, self.model.device())?;
+            let context = self.model.config.context.as_ref();
+            let batch = crate::context::batch(data, chunk, &scaler, context, self.model.device())?;
             let classes: Vec<u32> = chunk
                 .iter()
                 .map(|&i| subject_class[data.item_subject[i]].expect("labelled items only"))

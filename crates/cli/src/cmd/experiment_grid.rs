@@ -46,7 +46,7 @@ fn join<T: ToString>(v: &[T]) -> String {
 /// does not name.
 fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
     let one = |flag: &str, value: String| vec![format!("--{flag}"), value];
-    vec![
+    let mut tokens = vec![
         ("feature_maps", one("feature-maps", join(&m.feature_maps))),
         ("bottleneck", one("bottleneck", m.bottleneck.to_string())),
         ("head_hidden", one("head-hidden", m.head_hidden.to_string())),
@@ -78,7 +78,18 @@ fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
             one("architecture", value_name(&m.variants.architecture)),
         ),
         ("dropout", one("dropout", m.variants.dropout.to_string())),
-    ]
+        (
+            "context_mode",
+            one("context-mode", value_name(&m.variants.context_mode)),
+        ),
+    ];
+    if !m.variants.context_structures.is_empty() {
+        tokens.push((
+            "context_structures",
+            one("context-structures", join(&m.variants.context_structures)),
+        ));
+    }
+    tokens
 }
 
 /// The runs of a grid file, each with its own model options on top of `base`.

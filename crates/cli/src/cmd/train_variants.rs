@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use biomarker_deep::aux_tasks::{select_aux, AuxColumn, AuxHead, AuxSelection};
+use biomarker_deep::context::{ContextMode, ContextSpec};
 use biomarker_deep::data::Split;
 use biomarker_deep::device::parse_device;
 use biomarker_deep::model::{Model, ModelConfig};
@@ -37,6 +38,14 @@ pub struct VariantArgs {
     /// Dropout probability after each level of the strided residual architecture.
     #[arg(long, default_value_t = 0.0)]
     pub dropout: f64,
+    /// Auxiliary information: other structures whose masks (resampled into each item's box)
+    /// are given to the model, comma separated (e.g. `white_matter`); see --context-mode.
+    #[arg(long, value_delimiter = ',')]
+    pub context_structures: Vec<String>,
+    /// Where the --context-structures go: extra input channels of the encoder, or extra output
+    /// channels the decoder reconstructs.
+    #[arg(long, value_enum, default_value_t = ContextModeArg::Input)]
+    pub context_mode: ContextModeArg,
     /// Transfer learning: train a classifier head for this subject column (binary or
     /// multiclass, e.g. `diagnosis` or `ad_vs_cn`) on the encoder instead of the autoencoder
     /// tasks. Writes transfer_log.jsonl, head.safetensors, model.safetensors (the encoder,
@@ -74,6 +83,15 @@ pub struct VariantArgs {
     pub feed_aux: bool,
 }
 
+/// Role of the context structures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContextModeArg {
+    /// Extra input channels.
+    Input,
+    /// Extra output channels.
+    Output,
+}
+
 /// Encoder/decoder design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ArchitectureArg {
@@ -89,8 +107,15 @@ impl VariantArgs {
         Variants { l1: self.l1 }
     }
 
-    /// Sets the architecture options of `model`.
+    /// Sets the architecture options of `model` (design, dropout, context channels).
     pub fn apply_architecture(&self, model: &mut ModelConfig) {
+        model.context = (!self.context_structures.is_empty()).then(|| ContextSpec {
+            structures: self.context_structures.clone(),
+            mode: match self.context_mode {
+                ContextModeArg::Input => ContextMode::Input,
+                ContextModeArg::Output => ContextMode::Output,
+            },
+        });
         model.architecture = match self.architecture {
             ArchitectureArg::Plain => Architecture::Plain,
             ArchitectureArg::StridedResidual => Architecture::StridedResidual,

@@ -1,6 +1,7 @@
 //! Integration tests of biomarker-deep, one binary so it links once.
 
 mod common;
+mod context;
 mod data;
 mod latent;
 mod layers;
