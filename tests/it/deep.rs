@@ -9,7 +9,7 @@ use nifti::writer::WriterOptions;
 use crate::bgwas_ok as run;
 
 /// 12 subjects on a 16³ grid: label 1 a ball (radius varies), label 2 a box (size varies).
-fn cohort(dir: &Path) {
+pub(crate) fn cohort(dir: &Path) {
     std::fs::create_dir_all(dir.join("img")).unwrap();
     let mut manifest = String::from("IID\tpath\n");
     for s in 0..12usize {
@@ -42,7 +42,7 @@ fn cohort(dir: &Path) {
     std::fs::write(dir.join("labels.tsv"), "label\tname\n1\tball\n2\tbox\n").unwrap();
 }
 
-const TINY: &[&str] = &[
+pub(crate) const TINY: &[&str] = &[
     "--size",
     "16",
     "--feature-maps",

@@ -4,6 +4,7 @@
 mod assoc;
 mod cli;
 mod deep;
+mod deep_variants;
 mod mmd;
 mod mmd_cohort;
 mod pca;

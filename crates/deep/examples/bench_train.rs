@@ -37,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         epochs: 1,
         patience: 0,
         seed: 1,
+        variants: Default::default(),
     };
     let dev = Device::Cpu;
     let mut trainer = Trainer::new(config, &dev)?;

@@ -7,7 +7,9 @@
 //! `L̃ᵢ = Lᵢ / Lᵢ(0)`, `L_grad = Σ|Gᵢ − Ḡ rᵢ^α|` with the target held constant, so
 //! `∂L_grad/∂wᵢ = sign(Gᵢ − Ḡ rᵢ^α)·‖∇_W Lᵢ‖`; one Adam step on `w`, then `w` is clamped
 //! positive and renormalised to sum to the number of tasks. Uncertainty weighting learns
-//! `sᵢ = log σᵢ²` with objective `Σ exp(−sᵢ) Lᵢ + sᵢ` (weights `exp(−sᵢ)`).
+//! `sᵢ = log σᵢ²` with objective `Σ exp(−sᵢ) Lᵢ + sᵢ` (weights `exp(−sᵢ)`). Convex weighting
+//! fixes `α·L_main + (1−α)·L_aux`, the main task being the first active one (see
+//! [`convex_weights`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -74,6 +76,29 @@ pub enum BalanceConfig {
         /// Learning rate of the log-variances.
         lr: f64,
     },
+    /// Fixed convex weighting `α·L_main + (1−α)·L_aux` (see [`convex_weights`]).
+    Convex {
+        /// Weight α ∈ [0, 1] of the main (first active) task.
+        alpha: f64,
+    },
+}
+
+/// Weights of convex weighting for `n_tasks` ≥ 2 tasks: α for the first (main) task and
+/// (1−α)/(n−1) for each of the others, so `L_aux` is the mean auxiliary loss and the weights
+/// sum to 1.
+pub fn convex_weights(alpha: f64, n_tasks: usize) -> Result<Vec<f64>> {
+    ensure_config!(
+        (0.0..=1.0).contains(&alpha),
+        "convex weighting needs alpha in [0, 1], got {alpha}"
+    );
+    ensure_config!(
+        n_tasks >= 2,
+        "convex weighting needs a main task and at least one auxiliary task"
+    );
+    let aux = (1.0 - alpha) / (n_tasks - 1) as f64;
+    Ok(std::iter::once(alpha)
+        .chain(std::iter::repeat_n(aux, n_tasks - 1))
+        .collect())
 }
 
 /// Adam on a small vector (the balancers' own parameters).
@@ -176,6 +201,7 @@ impl Balancer {
                 ensure_config!(*lr > 0.0, "uncertainty learning rate must be positive");
                 (vec![0.0; n_tasks], Some(VecAdam::new(n_tasks, *lr)))
             }
+            BalanceConfig::Convex { alpha } => (convex_weights(*alpha, n_tasks)?, None),
         };
         Ok(Self {
             config,
@@ -198,7 +224,9 @@ impl Balancer {
     pub fn update(&mut self, losses: &[f64], norms: &[f64]) -> Option<GradNormStep> {
         let n = self.params.len();
         match self.config.clone() {
-            BalanceConfig::Equal | BalanceConfig::Fixed { .. } => None,
+            BalanceConfig::Equal | BalanceConfig::Fixed { .. } | BalanceConfig::Convex { .. } => {
+                None
+            }
             BalanceConfig::Uncertainty { .. } => {
                 let grad: Vec<f64> = (0..n)
                     .map(|i| 1.0 - (-self.params[i]).exp() * losses[i])
@@ -365,6 +393,28 @@ mod tests {
         );
         let w = b.weights();
         assert!(w[0] < 1.0 && w[1] > 1.0);
+    }
+
+    /// α = 0.7 over recon, class and volume: 0.7·L_recon + 0.3·(L_class + L_volume)/2.
+    #[test]
+    fn convex_weights_are_alpha_and_the_shared_rest() {
+        let mut b = Balancer::new(BalanceConfig::Convex { alpha: 0.7 }, 3).unwrap();
+        let want = [0.7, 0.15, 0.15];
+        assert!(b
+            .weights()
+            .iter()
+            .zip(want)
+            .all(|(w, x)| (w - x).abs() < 1e-15));
+        b.update(&[5.0, 1.0, 0.1], &[1.0, 2.0, 3.0]);
+        assert!(b
+            .weights()
+            .iter()
+            .zip(want)
+            .all(|(w, x)| (w - x).abs() < 1e-15));
+        let two = convex_weights(0.25, 2).unwrap();
+        assert_eq!(two, vec![0.25, 0.75]);
+        assert!(convex_weights(1.5, 3).is_err());
+        assert!(convex_weights(0.5, 1).is_err());
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub fn encode(
     let device = loaded.model.device().clone();
     let mut done = 0;
     for chunk in items.chunks(batch_size.max(1)) {
-        let batch = data.batch(chunk, &loaded.card.scaler, &device)?;
+        let context = loaded.card.model.context.as_ref();
+        let batch = crate::context::batch(data, chunk, &loaded.card.scaler, context, &device)?;
         let z = loaded
             .model
             .encode(&batch.x)?

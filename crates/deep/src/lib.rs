@@ -12,15 +12,26 @@
 //! - [`optim`]: AdamW with saveable state (for exact resume);
 //! - [`data`]: NIfTI label maps to cached mask tensors and standardized volume targets;
 //! - [`train`]: the training loop with checkpoints, resume, early stopping and a JSONL log;
-//! - [`encode`]: bottleneck features into a FeatureTable.
+//! - [`encode`]: bottleneck features into a FeatureTable;
+//! - [`variants`], [`seg_loss`]: the founding studies' model variants (sparsity, convex
+//!   weighting, segmentation losses) as options of the base model;
+//! - [`context`]: other structures' masks as extra input or output channels;
+//! - [`residual`]: the strided residual architecture (concatenated skips, seeded dropout);
+//! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
+//!   fine-tuned) with AUC, accuracy, sensitivity and specificity; [`aux_tasks`]: auxiliary
+//!   clinical heads chosen by their Spearman correlation with the main task.
 //!
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
+pub mod aux_tasks;
 pub mod balance;
+pub mod class_metrics;
+pub mod context;
 pub mod data;
 pub mod device;
 pub mod encode;
 pub mod error;
+pub mod latent;
 pub mod layers;
 pub mod loss;
 pub mod metrics;
@@ -28,6 +39,10 @@ pub mod model;
 pub mod ops3d;
 pub mod optim;
 pub mod params;
+pub mod residual;
+pub mod seg_loss;
 pub mod train;
+pub mod transfer;
+pub mod variants;
 
 pub use error::{DeepError, Result};

@@ -1,5 +1,6 @@
-//! Task losses: reconstruction (binary cross-entropy or soft Dice), cross-entropy over
-//! structures, mean squared error of the standardized volume. All are batch means.
+//! Task losses: reconstruction (binary cross-entropy, soft Dice, or the segmentation losses of
+//! [`crate::seg_loss`]), cross-entropy over structures, mean squared error of the standardized
+//! volume. All are batch means.
 
 use candle_core::{Tensor, D};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,12 @@ pub enum ReconLoss {
     Bce,
     /// 1 − soft Dice per volume, averaged over the batch.
     Dice,
+    /// Generalised (class-weighted) Dice over foreground and background (Sudre et al. 2017).
+    #[serde(rename = "generalized-dice")]
+    GeneralizedDice,
+    /// (1 − soft Dice) + (1 − soft true-positive rate).
+    #[serde(rename = "dice-tpr")]
+    DiceTpr,
 }
 
 /// Binary cross-entropy from logits, mean over all voxels, computed stably as
@@ -41,6 +48,8 @@ pub fn recon_loss(kind: ReconLoss, logits: &Tensor, target: &Tensor) -> Result<T
     match kind {
         ReconLoss::Bce => bce_with_logits(logits, target),
         ReconLoss::Dice => soft_dice_loss(logits, target),
+        ReconLoss::GeneralizedDice => crate::seg_loss::generalized_dice_loss(logits, target),
+        ReconLoss::DiceTpr => crate::seg_loss::dice_tpr_loss(logits, target),
     }
 }
 

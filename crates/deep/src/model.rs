@@ -4,7 +4,9 @@
 //! linear layer to the bottleneck `z` (the last shared layer). Decoder (mirror): linear–ReLU,
 //! per level an upsampling step (transposed conv k2 s2, or nearest ×2 + Conv3d(3³)) with ReLU,
 //! and a final Conv3d(3³) to one channel of logits (sigmoid = reconstruction). Heads on `z`:
-//! MLP → structure logits (softmax), MLP → standardized volume.
+//! MLP → structure logits (softmax), MLP → standardized volume. The strided residual variant
+//! ([`crate::residual`]) replaces pooling by strided convolutions with concatenated skips and
+//! dropout; the bottleneck and heads are the same.
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -13,6 +15,7 @@ use crate::error::{ensure_config, Result};
 use crate::layers::{Conv3d, ConvTranspose3d, Linear};
 use crate::ops3d::{max_pool3d, upsample_nearest3d};
 use crate::params::ParamStore;
+use crate::residual::{residual_concat, Architecture, DropoutState};
 
 /// How the decoder doubles the spatial size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -40,6 +43,15 @@ pub struct ModelConfig {
     pub head_hidden: usize,
     /// Decoder upsampling.
     pub upsampling: Upsampling,
+    /// Encoder/decoder design.
+    #[serde(default)]
+    pub architecture: Architecture,
+    /// Dropout probability after each level of the strided residual variant.
+    #[serde(default)]
+    pub dropout: f64,
+    /// Other structures' masks as extra input or output channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<crate::context::ContextSpec>,
 }
 
 impl ModelConfig {
@@ -52,6 +64,25 @@ impl ModelConfig {
             n_classes,
             head_hidden: 32,
             upsampling: Upsampling::Transpose,
+            architecture: Architecture::Plain,
+            dropout: 0.0,
+            context: None,
+        }
+    }
+
+    /// Channels the encoder reads: the structure, plus the context in input mode.
+    pub fn in_channels(&self) -> usize {
+        match &self.context {
+            Some(c) if c.mode == crate::context::ContextMode::Input => 1 + c.structures.len(),
+            _ => 1,
+        }
+    }
+
+    /// Channels the decoder reconstructs: the structure, plus the context in output mode.
+    pub fn out_channels(&self) -> usize {
+        match &self.context {
+            Some(c) if c.mode == crate::context::ContextMode::Output => 1 + c.structures.len(),
+            _ => 1,
         }
     }
 
@@ -76,6 +107,14 @@ impl ModelConfig {
             "bottleneck and head widths must be positive"
         );
         ensure_config!(self.n_classes >= 1, "at least one structure is needed");
+        if let Some(c) = &self.context {
+            c.validate()?;
+        }
+        ensure_config!(
+            (0.0..1.0).contains(&self.dropout),
+            "dropout must be in [0, 1), got {}",
+            self.dropout
+        );
         Ok(())
     }
 
@@ -115,6 +154,11 @@ pub struct Model {
     cls2: Linear,
     vol1: Linear,
     vol2: Linear,
+    /// Strided residual variant: the concatenated-skip convolutions of the encoder and decoder.
+    enc_res: Vec<Conv3d>,
+    dec_res: Vec<Conv3d>,
+    /// Seeded dropout (on only inside a training step).
+    pub dropout: DropoutState,
 }
 
 /// Everything a forward pass produces.
@@ -136,30 +180,69 @@ impl Model {
         config.validate()?;
         let mut ps = ParamStore::new(device, seed);
         let fm = &config.feature_maps;
+        let residual = config.architecture == Architecture::StridedResidual;
+        // A residual level outputs its input and its convolution's output side by side.
+        let widen = if residual { 2 } else { 1 };
+        let stride = if residual { 2 } else { 1 };
         let mut enc = Vec::new();
-        let mut c_in = 1;
+        let mut enc_res = Vec::new();
+        let mut c_in = config.in_channels();
         for (i, &f) in fm.iter().enumerate() {
-            enc.push(Conv3d::new(&mut ps, &format!("enc.{i}"), c_in, f, 3, 1, 1)?);
-            c_in = f;
+            enc.push(Conv3d::new(
+                &mut ps,
+                &format!("enc.{i}"),
+                c_in,
+                f,
+                3,
+                1,
+                stride,
+            )?);
+            if residual {
+                enc_res.push(Conv3d::new(
+                    &mut ps,
+                    &format!("enc.res.{i}"),
+                    f,
+                    f,
+                    3,
+                    1,
+                    1,
+                )?);
+            }
+            c_in = f * widen;
         }
         let last = fm[fm.len() - 1];
-        let enc_last = Conv3d::new(&mut ps, "enc.last", last, last, 3, 1, 1)?;
+        let enc_last = Conv3d::new(&mut ps, "enc.last", last * widen, last, 3, 1, 1)?;
         let bottleneck = Linear::new(&mut ps, "bottleneck", config.flat_len(), config.bottleneck)?;
         let dec_fc = Linear::new(&mut ps, "dec.fc", config.bottleneck, config.flat_len())?;
         let mut dec_up = Vec::new();
+        let mut dec_res = Vec::new();
+        let mut c_in = last;
         for i in (0..fm.len()).rev() {
             let c_out = if i == 0 { fm[0] } else { fm[i - 1] };
             let name = format!("dec.up.{i}");
             dec_up.push(match config.upsampling {
                 Upsampling::Transpose => {
-                    Up::Transpose(ConvTranspose3d::new(&mut ps, &name, fm[i], c_out, 2, 2)?)
+                    Up::Transpose(ConvTranspose3d::new(&mut ps, &name, c_in, c_out, 2, 2)?)
                 }
                 Upsampling::Nearest => {
-                    Up::Nearest(Conv3d::new(&mut ps, &name, fm[i], c_out, 3, 1, 1)?)
+                    Up::Nearest(Conv3d::new(&mut ps, &name, c_in, c_out, 3, 1, 1)?)
                 }
             });
+            if residual {
+                let name = format!("dec.res.{i}");
+                dec_res.push(Conv3d::new(&mut ps, &name, c_out, c_out, 3, 1, 1)?);
+            }
+            c_in = c_out * widen;
         }
-        let dec_out = Conv3d::new(&mut ps, "dec.out", fm[0], 1, 3, 1, 1)?;
+        let dec_out = Conv3d::new(
+            &mut ps,
+            "dec.out",
+            fm[0] * widen,
+            config.out_channels(),
+            3,
+            1,
+            1,
+        )?;
         let cls1 = Linear::new(&mut ps, "cls.0", config.bottleneck, config.head_hidden)?;
         let cls2 = Linear::new(&mut ps, "cls.1", config.head_hidden, config.n_classes)?;
         let vol1 = Linear::new(&mut ps, "vol.0", config.bottleneck, config.head_hidden)?;
@@ -177,6 +260,9 @@ impl Model {
             cls2,
             vol1,
             vol2,
+            enc_res,
+            dec_res,
+            dropout: DropoutState::default(),
         })
     }
 
@@ -187,12 +273,36 @@ impl Model {
 
     /// Encoder up to the bottleneck's input, flattened: `[N, 1, S, S, S]` → `[N, flat_len]`.
     pub fn trunk(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
-        for conv in &self.enc {
-            h = max_pool3d(&conv.forward(&h)?.relu()?)?;
+        // Batches with context carry [structure, context…]; the encoder reads its channels.
+        let c = self.config.in_channels();
+        let mut h = if x.dim(1)? > c {
+            x.narrow(1, 0, c)?
+        } else {
+            x.clone()
+        };
+        for (i, conv) in self.enc.iter().enumerate() {
+            h = match self.enc_res.get(i) {
+                Some(res) => {
+                    let d = conv.forward(&h)?.relu()?;
+                    self.dropout
+                        .apply(&residual_concat(&d, res)?, self.config.dropout)?
+                }
+                None => max_pool3d(&conv.forward(&h)?.relu()?)?,
+            };
         }
         h = self.enc_last.forward(&h)?.relu()?;
         Ok(h.flatten_from(1)?)
+    }
+
+    /// What the decoder must reconstruct from a batch's `x`: its first
+    /// [`ModelConfig::out_channels`] channels.
+    pub fn recon_target(&self, x: &Tensor) -> Result<Tensor> {
+        let c = self.config.out_channels();
+        Ok(if x.dim(1)? > c {
+            x.narrow(1, 0, c)?
+        } else {
+            x.clone()
+        })
     }
 
     /// Bottleneck vectors of a batch.
@@ -210,12 +320,17 @@ impl Model {
             .forward(z)?
             .relu()?
             .reshape(vec![n, c, s, s, s])?;
-        for up in &self.dec_up {
+        for (i, up) in self.dec_up.iter().enumerate() {
             h = match up {
                 Up::Transpose(t) => t.forward(&h)?,
                 Up::Nearest(conv) => conv.forward(&upsample_nearest3d(&h)?)?,
             }
             .relu()?;
+            if let Some(res) = self.dec_res.get(i) {
+                h = self
+                    .dropout
+                    .apply(&residual_concat(&h, res)?, self.config.dropout)?;
+            }
         }
         self.dec_out.forward(&h)
     }

@@ -30,6 +30,7 @@ use crate::loss::{cross_entropy, mse, recon_loss, ReconLoss};
 use crate::metrics::{dice, r_squared};
 use crate::model::{Model, ModelConfig};
 use crate::optim::{AdamW, AdamWConfig};
+use crate::variants::{l1_gradient, ActivationHistogram, Variants};
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,9 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed of initial weights and epoch shuffles.
     pub seed: u64,
+    /// Variant options (sparsity, …); the default is the base model.
+    #[serde(default)]
+    pub variants: Variants,
 }
 
 impl TrainConfig {
@@ -70,6 +74,7 @@ impl TrainConfig {
         ensure_config!(self.epochs >= 1, "at least one epoch is needed");
         ensure_config!(self.optimizer.lr > 0.0, "learning rate must be positive");
         Balancer::new(self.balance.clone(), self.tasks.len())?;
+        self.variants.validate()?;
         Ok(())
     }
 }
@@ -116,6 +121,12 @@ pub struct Evaluation {
     /// structure's log volume. This is the subject-level signal a genetic study needs.
     #[serde(default)]
     pub volume_r2_within: f64,
+    /// Mean Dice of the thresholded reconstruction per structure.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dice_by_structure: BTreeMap<String, f64>,
+    /// Distribution of the bottleneck activations over the items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<ActivationHistogram>,
 }
 
 /// One line of the training log.
@@ -197,7 +208,11 @@ impl Trainer {
     /// Loss of `task` given bottleneck vectors `z`.
     pub fn task_loss(&self, task: Task, z: &Tensor, batch: &Batch) -> Result<Tensor> {
         match task {
-            Task::Recon => recon_loss(self.config.recon_loss, &self.model.decode(z)?, &batch.x),
+            Task::Recon => recon_loss(
+                self.config.recon_loss,
+                &self.model.decode(z)?,
+                &self.model.recon_target(&batch.x)?,
+            ),
             Task::Class => cross_entropy(&self.model.classify(z)?, &batch.labels),
             Task::Volume => mse(&self.model.regress(z)?, &batch.volumes),
         }
@@ -245,7 +260,11 @@ impl Trainer {
                 }
             }
         }
-        let gz_sum = gz_sum.expect("at least one task");
+        let mut gz_sum = gz_sum.expect("at least one task");
+        if self.config.variants.l1 > 0.0 {
+            // The sparsity penalty depends on z alone: its gradient joins the tasks' at z.
+            gz_sum = (gz_sum + l1_gradient(&z, self.config.variants.l1)?.0)?;
+        }
         let store = z.mul(&gz_sum.detach())?.sum_all()?.backward()?;
         for (name, var) in self.model.params.iter() {
             if let Some(g) = store.get(var.as_tensor()) {
@@ -262,11 +281,17 @@ impl Trainer {
     /// One optimization step on `batch`, then the balancer's update.
     pub fn step(&mut self, batch: &Batch) -> Result<StepReport> {
         let weights = self.balancer.weights();
+        // Dropout (strided residual variant) draws its masks from the seed and step number, so
+        // a resumed run repeats them; it is off outside training steps.
+        let step_seed = (self.optimizer.step + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+        self.model.dropout.set(Some(self.config.seed ^ step_seed));
+        let result = self.gradients(batch, &weights);
+        self.model.dropout.set(None);
         let Gradients {
             grads,
             losses,
             norms,
-        } = self.gradients(batch, &weights)?;
+        } = result?;
         if losses.iter().any(|l| !l.is_finite()) {
             return Err(DeepError::Config(format!(
                 "a task loss is not finite ({losses:?}); lower the learning rate"
@@ -296,23 +321,39 @@ impl Trainer {
         let (mut dice_sum, mut mse_sum, mut correct) = (0.0, 0.0, 0usize);
         let (mut vol_pred, mut vol_true) = (Vec::new(), Vec::new());
         let (mut within_pred, mut within_true) = (Vec::new(), Vec::new());
+        let n_structures = data.structures.len();
+        let (mut dice_s, mut count_s) = (vec![0.0; n_structures], vec![0usize; n_structures]);
+        let mut z_values: Vec<f32> = Vec::new();
         for chunk in items.chunks(self.config.batch_size) {
-            let batch = data.batch(chunk, scaler, self.model.device())?;
+            let context = self.config.model.context.as_ref();
+            let batch = crate::context::batch(data, chunk, scaler, context, self.model.device())?;
             let out = self.model.forward(&batch.x)?;
+            let target = self.model.recon_target(&batch.x)?;
             for (i, &task) in self.config.tasks.iter().enumerate() {
                 let l = match task {
-                    Task::Recon => recon_loss(self.config.recon_loss, &out.recon_logits, &batch.x)?,
+                    Task::Recon => recon_loss(self.config.recon_loss, &out.recon_logits, &target)?,
                     Task::Class => cross_entropy(&out.class_logits, &batch.labels)?,
                     Task::Volume => mse(&out.volume, &batch.volumes)?,
                 };
                 loss_sums[i] += l.to_dtype(DType::F64)?.to_scalar::<f64>()? * chunk.len() as f64;
             }
-            let probs = candle_nn::ops::sigmoid(&out.recon_logits)?
+            // Dice and MSE of the structure itself (channel 0).
+            let probs = candle_nn::ops::sigmoid(&out.recon_logits.narrow(1, 0, 1)?)?
                 .flatten_from(1)?
                 .to_vec2::<f32>()?;
-            let truth = batch.x.flatten_from(1)?.to_vec2::<f32>()?;
-            for (p, t) in probs.iter().zip(&truth) {
-                dice_sum += dice(p, t);
+            let truth = batch.x.narrow(1, 0, 1)?.flatten_from(1)?.to_vec2::<f32>()?;
+            z_values.extend(
+                out.z
+                    .to_dtype(DType::F32)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            );
+            for ((p, t), &item) in probs.iter().zip(&truth).zip(chunk) {
+                let d = dice(p, t);
+                let s = data.item_structure[item] as usize;
+                dice_s[s] += d;
+                count_s[s] += 1;
+                dice_sum += d;
                 mse_sum += p
                     .iter()
                     .zip(t)
@@ -344,6 +385,13 @@ impl Trainer {
         ev.accuracy = correct as f64 / n;
         ev.volume_r2 = r_squared(&vol_pred, &vol_true);
         ev.volume_r2_within = r_squared(&within_pred, &within_true);
+        for (s, name) in data.structures.iter().enumerate() {
+            if count_s[s] > 0 {
+                ev.dice_by_structure
+                    .insert(name.clone(), dice_s[s] / count_s[s] as f64);
+            }
+        }
+        ev.bottleneck = Some(ActivationHistogram::of(&z_values));
         Ok(ev)
     }
 
@@ -365,7 +413,8 @@ impl Trainer {
         let t = self.config.tasks.len();
         let (mut loss_sum, mut norm_sum) = (vec![0.0; t], vec![0.0; t]);
         for chunk in order.chunks(self.config.batch_size) {
-            let batch = data.batch(chunk, scaler, self.model.device())?;
+            let context = self.config.model.context.as_ref();
+            let batch = crate::context::batch(data, chunk, scaler, context, self.model.device())?;
             let report = self.step(&batch)?;
             for i in 0..t {
                 loss_sum[i] += report.losses[i];

@@ -27,6 +27,13 @@ pub struct EncodeArgs {
     /// Items per batch.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// Also write a t-SNE view of the features (per structure, columns tsne_1 tsne_2) to this
+    /// FeatureTable, for `report --latent` (coloured by any column via --diagnosis-column).
+    #[arg(long)]
+    pub tsne: Option<PathBuf>,
+    /// Perplexity of the t-SNE view (lowered to (n − 1)/3 for small structures).
+    #[arg(long, default_value_t = 30.0)]
+    pub perplexity: f64,
 }
 
 /// Runs `encode`.
@@ -54,6 +61,17 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
     table.write(&args.out)?;
     manifest.add_output(&args.out)?;
+    if let Some(path) = &args.tsne {
+        let options = biomarker_deep::latent::TsneOptions {
+            perplexity: args.perplexity,
+            ..Default::default()
+        };
+        let view = manifest.time("t-SNE", || {
+            biomarker_deep::latent::tsne_table(&table, options)
+        })?;
+        view.write(path)?;
+        manifest.add_output(path)?;
+    }
     manifest.summary = serde_json::json!({ "rows": table.n_rows(), "features": table.feature_names.len(), "checkpoint_sha256": loaded.sha256 });
     let mname = format!(
         "{}.manifest.json",

@@ -36,6 +36,11 @@ pub struct ExperimentArgs {
     /// Name of the age column in the covariate table.
     #[arg(long, default_value = "age")]
     pub age_column: String,
+    /// A grid spec replacing the default design: one run per line, `NAME` followed by
+    /// `train` options (e.g. `convex07 --tasks recon,class --balance convex --alpha 0.7`);
+    /// each row starts from this command's model options.
+    #[arg(long)]
+    pub grid: Option<std::path::PathBuf>,
 }
 
 /// Age per subject of `data` from the covariate table, if one is given or found.
@@ -214,7 +219,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let mut lines = vec![
         "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tvolume_r2_within\tpc1_volume_abs_r\tpc1_age_abs_r".to_string(),
     ];
-    for g in grid(args.model.alpha, args.model.balance_lr) {
+    let runs: Vec<(GridRun, ModelArgs)> = match &args.grid {
+        Some(path) => super::experiment_grid::read_grid(path, &args.model)?,
+        None => grid(args.model.alpha, args.model.balance_lr)
+            .into_iter()
+            .map(|g| (g, args.model.clone()))
+            .collect(),
+    };
+    for (g, row_model) in runs {
         let dir = args.out.join("runs").join(&g.name);
         let done = dir.join("test_metrics.json");
         let eval: Evaluation = if done.exists() {
@@ -223,8 +235,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", done.display()))?
         } else {
             let config =
-                args.model
-                    .config(&data, args.data.size, g.tasks.clone(), g.balance.clone());
+                row_model.config(&data, args.data.size, g.tasks.clone(), g.balance.clone());
             manifest.time(&g.name, || {
                 train_one(
                     config,
@@ -238,7 +249,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             })?
         };
         let loaded = load_model(&dir, &device)?;
-        let table = encode(&loaded, &data, None, args.model.batch_size, |_| {})?;
+        let table = encode(&loaded, &data, None, row_model.batch_size, |_| {})?;
         let pc1 = pc1_correlation(&table, &data, &test, |i| Some(data.item_volume[i]));
         let pc1_age = match &ages {
             Some(a) => format!(
@@ -250,10 +261,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         let has = |t: Task| g.tasks.contains(&t);
         let fmt = |ok: bool, v: f64| if ok { format!("{v:.6}") } else { "NA".into() };
         let tasks: Vec<&str> = g.tasks.iter().map(|t| t.name()).collect();
-        let balance = match g.balance {
-            BalanceConfig::GradNorm { .. } => "gradnorm",
-            _ => "equal",
-        };
+        let balance = super::experiment_grid::balance_name(&g.balance);
         lines.push(format!(
             "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{pc1_age}",
             g.name,

@@ -4,6 +4,7 @@ pub mod assoc;
 pub mod chunks;
 pub mod encode;
 pub mod experiment;
+pub mod experiment_grid;
 pub mod merge;
 pub mod mmd;
 pub mod pca;
@@ -11,6 +12,7 @@ pub mod report;
 pub mod scan;
 pub mod simulate;
 pub mod train;
+pub mod train_variants;
 
 use crate::args::{Cli, Command};
 

@@ -94,6 +94,9 @@ pub enum BalanceKind {
     Gradnorm,
     /// Homoscedastic uncertainty weighting (Kendall et al. 2018).
     Uncertainty,
+    /// Fixed convex weights: α·L_main + (1−α)·mean of the other tasks' losses, α from
+    /// --alpha (in [0, 1]); the main task is the first active one (recon when active).
+    Convex,
 }
 
 /// Model and optimisation options (shared by `train` and `experiment`).
@@ -114,7 +117,7 @@ pub struct ModelArgs {
     /// Reconstruction loss.
     #[arg(long, value_enum, default_value_t = ReconArg::Bce)]
     pub recon_loss: ReconArg,
-    /// GradNorm's asymmetry α.
+    /// GradNorm's asymmetry α; with --balance convex, the main task's weight α in [0, 1].
     #[arg(long, default_value_t = 1.5)]
     pub alpha: f64,
     /// Learning rate of the GradNorm weights or uncertainty log-variances.
@@ -147,6 +150,9 @@ pub struct ModelArgs {
     /// Seed of the subject-level split.
     #[arg(long, default_value_t = 1)]
     pub split_seed: u64,
+    /// Model variants.
+    #[command(flatten)]
+    pub variants: super::train_variants::VariantArgs,
 }
 
 /// Decoder upsampling.
@@ -165,6 +171,10 @@ pub enum ReconArg {
     Bce,
     /// Soft Dice.
     Dice,
+    /// Generalised Dice: foreground and background weighted by 1/(voxel count)².
+    GeneralizedDice,
+    /// (1 − soft Dice) + (1 − soft true-positive rate).
+    DiceTpr,
 }
 
 impl ModelArgs {
@@ -184,6 +194,7 @@ impl ModelArgs {
             UpsamplingArg::Transpose => Upsampling::Transpose,
             UpsamplingArg::Nearest => Upsampling::Nearest,
         };
+        self.variants.apply_architecture(&mut model);
         TrainConfig {
             model,
             tasks,
@@ -191,6 +202,8 @@ impl ModelArgs {
             recon_loss: match self.recon_loss {
                 ReconArg::Bce => ReconLoss::Bce,
                 ReconArg::Dice => ReconLoss::Dice,
+                ReconArg::GeneralizedDice => ReconLoss::GeneralizedDice,
+                ReconArg::DiceTpr => ReconLoss::DiceTpr,
             },
             optimizer: AdamWConfig {
                 lr: self.lr,
@@ -201,6 +214,7 @@ impl ModelArgs {
             epochs: self.epochs,
             patience: self.patience,
             seed: self.seed,
+            variants: self.variants.variants(),
         }
     }
 }
@@ -257,6 +271,7 @@ pub fn balance_config(kind: BalanceKind, model: &ModelArgs, weights: &[f64]) -> 
         BalanceKind::Uncertainty => BalanceConfig::Uncertainty {
             lr: model.balance_lr,
         },
+        BalanceKind::Convex => BalanceConfig::Convex { alpha: model.alpha },
     }
 }
 
@@ -328,7 +343,7 @@ pub fn load_and_split(
 }
 
 /// Writes `IID split` for every subject.
-fn write_split(path: &Path, data: &Dataset, split: &[Split]) -> anyhow::Result<()> {
+pub fn write_split(path: &Path, data: &Dataset, split: &[Split]) -> anyhow::Result<()> {
     biomarker_tables::atomic::write_atomic(path, |w| {
         writeln!(w, "IID\tsplit")?;
         for (iid, s) in data.subjects.iter().zip(split) {
@@ -392,14 +407,21 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     parse_device(&args.data.device)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    if args.model.variants.head_target.is_some() {
+        return super::train_variants::run_transfer(&args);
+    }
     let tasks = parse_tasks(&args.tasks)?;
     let balance = balance_config(args.balance, &args.model, &args.weights);
+    // Checked before any input is read (e.g. a convex α outside [0, 1]).
+    biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len())?;
+    args.model.variants.variants().validate()?;
     let params = serde_json::json!({
         "tasks": tasks, "balance": balance, "size": args.data.size, "device": args.data.device,
         "feature_maps": args.model.feature_maps, "bottleneck": args.model.bottleneck,
         "lr": args.model.lr, "weight_decay": args.model.weight_decay, "batch_size": args.model.batch_size,
         "epochs": args.model.epochs, "patience": args.model.patience, "resume": args.resume,
         "val_fraction": args.model.val_fraction, "test_fraction": args.model.test_fraction,
+        "recon_loss": format!("{:?}", args.model.recon_loss), "variants": args.model.variants.variants(),
     });
     let mut manifest = run_manifest::start("train", params);
     let (data, split) = load_and_split(&args.data, &args.model, &args.out, &mut manifest)?;

@@ -1,8 +1,12 @@
 //! Integration tests of biomarker-deep, one binary so it links once.
 
 mod common;
+mod context;
 mod data;
+mod latent;
 mod layers;
 mod torch_layers;
 mod torch_model;
 mod train;
+mod transfer;
+mod variants;

@@ -38,6 +38,7 @@ fn setup() -> (Trainer, HashMap<String, Tensor>, Batch) {
         epochs: 1,
         patience: 0,
         seed: 0,
+        variants: Default::default(),
     };
     let trainer = Trainer::new(config, &Device::Cpu).unwrap();
     trainer

@@ -29,6 +29,7 @@ pub fn tiny_config(balance: BalanceConfig) -> TrainConfig {
         epochs: 3,
         patience: 0,
         seed: 7,
+        variants: Default::default(),
     }
 }
 

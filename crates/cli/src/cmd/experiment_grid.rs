@@ -1,0 +1,221 @@
+//! Grid specs of `experiment --grid FILE`: the founding studies' comparisons as rows. Each
+//! non-empty line that does not start with `#` is `NAME OPTION…`, the options being
+//! `train`'s (`--tasks`, `--balance`, `--weights` and every model option, e.g.
+//! `convex07 --tasks recon,class --balance convex --alpha 0.7` or
+//! `sparse --l1 0.01 --recon-loss dice-tpr`). A row starts from the experiment's own model
+//! options; what the row names replaces them.
+
+use std::path::Path;
+
+use anyhow::Context;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+
+use super::experiment::GridRun;
+use super::train::{balance_config, parse_tasks, BalanceKind, ModelArgs};
+
+/// The options of one grid row.
+#[derive(Debug, Clone, Parser)]
+#[command(no_binary_name = true)]
+pub struct GridRowArgs {
+    /// Model and optimisation.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Active tasks, comma separated (recon, class, volume).
+    #[arg(long, value_delimiter = ',', default_value = "recon,class,volume")]
+    pub tasks: Vec<String>,
+    /// Task weighting.
+    #[arg(long, value_enum, default_value_t = BalanceKind::Gradnorm)]
+    pub balance: BalanceKind,
+    /// Fixed task weights (with --balance fixed).
+    #[arg(long, value_delimiter = ',')]
+    pub weights: Vec<f64>,
+}
+
+fn value_name<T: ValueEnum>(v: &T) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+fn join<T: ToString>(v: &[T]) -> String {
+    v.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// The experiment's model options as (argument id, tokens), so a row can take over those it
+/// does not name.
+fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
+    let one = |flag: &str, value: String| vec![format!("--{flag}"), value];
+    let mut tokens = vec![
+        ("feature_maps", one("feature-maps", join(&m.feature_maps))),
+        ("bottleneck", one("bottleneck", m.bottleneck.to_string())),
+        ("head_hidden", one("head-hidden", m.head_hidden.to_string())),
+        ("upsampling", one("upsampling", value_name(&m.upsampling))),
+        ("recon_loss", one("recon-loss", value_name(&m.recon_loss))),
+        ("alpha", one("alpha", m.alpha.to_string())),
+        ("balance_lr", one("balance-lr", m.balance_lr.to_string())),
+        ("lr", one("lr", m.lr.to_string())),
+        (
+            "weight_decay",
+            one("weight-decay", m.weight_decay.to_string()),
+        ),
+        ("batch_size", one("batch-size", m.batch_size.to_string())),
+        ("epochs", one("epochs", m.epochs.to_string())),
+        ("patience", one("patience", m.patience.to_string())),
+        ("seed", one("seed", m.seed.to_string())),
+        (
+            "val_fraction",
+            one("val-fraction", m.val_fraction.to_string()),
+        ),
+        (
+            "test_fraction",
+            one("test-fraction", m.test_fraction.to_string()),
+        ),
+        ("split_seed", one("split-seed", m.split_seed.to_string())),
+        ("l1", one("l1", m.variants.l1.to_string())),
+        (
+            "architecture",
+            one("architecture", value_name(&m.variants.architecture)),
+        ),
+        ("dropout", one("dropout", m.variants.dropout.to_string())),
+        (
+            "context_mode",
+            one("context-mode", value_name(&m.variants.context_mode)),
+        ),
+    ];
+    if !m.variants.context_structures.is_empty() {
+        tokens.push((
+            "context_structures",
+            one("context-structures", join(&m.variants.context_structures)),
+        ));
+    }
+    tokens
+}
+
+/// The runs of a grid file, each with its own model options on top of `base`.
+pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, ModelArgs)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut runs: Vec<(GridRun, ModelArgs)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), i + 1);
+        let mut tokens = line.split_whitespace();
+        let name = tokens.next().unwrap_or_default().to_string();
+        anyhow::ensure!(
+            !name.starts_with('-')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+._-".contains(c)),
+            "{}: the run name {name:?} must come first and use only letters, digits, + . _ -",
+            at()
+        );
+        anyhow::ensure!(
+            runs.iter().all(|(r, _)| r.name != name),
+            "{}: run name {name:?} is used twice",
+            at()
+        );
+        let own: Vec<String> = tokens.map(str::to_string).collect();
+        // Which options the row names itself.
+        let matches = GridRowArgs::command()
+            .try_get_matches_from(&own)
+            .map_err(|e| anyhow::anyhow!("{}: {}", at(), e.render()))?;
+        let named = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        let mut argv: Vec<String> = base_tokens(base)
+            .into_iter()
+            .filter(|(id, _)| !named(id))
+            .flat_map(|(_, t)| t)
+            .collect();
+        argv.extend(own);
+        let m = GridRowArgs::command()
+            .try_get_matches_from(&argv)
+            .map_err(|e| anyhow::anyhow!("{}: {}", at(), e.render()))?;
+        let row =
+            GridRowArgs::from_arg_matches(&m).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+        anyhow::ensure!(
+            row.model.variants.head_target.is_none(),
+            "{}: transfer-learning rows (--head-target) are run with `train --head-target`, not in the experiment grid",
+            at()
+        );
+        let tasks = parse_tasks(&row.tasks).with_context(at)?;
+        let balance = balance_config(row.balance, &row.model, &row.weights);
+        biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len()).with_context(at)?;
+        row.model.variants.variants().validate().with_context(at)?;
+        runs.push((
+            GridRun {
+                name,
+                tasks,
+                balance,
+            },
+            row.model,
+        ));
+    }
+    anyhow::ensure!(!runs.is_empty(), "{}: no runs", path.display());
+    Ok(runs)
+}
+
+/// Short name of a task weighting for the results table.
+pub fn balance_name(b: &biomarker_deep::balance::BalanceConfig) -> String {
+    use biomarker_deep::balance::BalanceConfig::*;
+    match b {
+        Equal => "equal".into(),
+        Fixed { .. } => "fixed".into(),
+        GradNorm { .. } => "gradnorm".into(),
+        Uncertainty { .. } => "uncertainty".into(),
+        Convex { alpha } => format!("convex{alpha}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ModelArgs {
+        GridRowArgs::try_parse_from(["--epochs", "3", "--l1", "0.5"])
+            .unwrap()
+            .model
+    }
+
+    #[test]
+    fn rows_inherit_the_experiment_options_and_override_what_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grid.txt");
+        std::fs::write(
+            &path,
+            "# comparisons\nconvex --tasks recon,class --balance convex --alpha 0.7\n\n\
+             sparse --l1 0.01 --recon-loss dice-tpr --epochs 5\n",
+        )
+        .unwrap();
+        let runs = read_grid(&path, &base()).unwrap();
+        assert_eq!(runs.len(), 2);
+        let (g, m) = &runs[0];
+        assert_eq!(g.name, "convex");
+        assert_eq!(g.tasks.len(), 2);
+        assert_eq!(
+            g.balance,
+            biomarker_deep::balance::BalanceConfig::Convex { alpha: 0.7 }
+        );
+        assert_eq!((m.epochs, m.variants.l1), (3, 0.5));
+        let (g, m) = &runs[1];
+        assert_eq!(g.tasks.len(), 3);
+        assert_eq!((m.epochs, m.variants.l1), (5, 0.01));
+        assert_eq!(value_name(&m.recon_loss), "dice-tpr");
+    }
+
+    #[test]
+    fn bad_rows_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grid.txt");
+        std::fs::write(&path, "a --l1 0.1\nb --balance convex --alpha 2\n").unwrap();
+        let err = format!("{:#}", read_grid(&path, &base()).unwrap_err());
+        assert!(err.contains("grid.txt:2") && err.contains("alpha"), "{err}");
+        std::fs::write(&path, "a --no-such-option 1\n").unwrap();
+        let err = format!("{:#}", read_grid(&path, &base()).unwrap_err());
+        assert!(err.contains("grid.txt:1"), "{err}");
+        std::fs::write(&path, "a --l1 0.1\na --l1 0.2\n").unwrap();
+        assert!(read_grid(&path, &base()).is_err());
+    }
+}
