@@ -7,7 +7,8 @@ use biomarker_tables::{GwasTable, TableKind};
 
 use crate::{bgwas, bgwas_ok, s};
 
-fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
+/// Scans three phenotypes of a simulated cohort (the same the workflow test configures).
+pub fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
     let bfile = cohort.join("cohort");
     let pheno = cohort.join("phenotypes.tsv");
     let covar = cohort.join("covariates.tsv");
@@ -30,7 +31,7 @@ fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
 }
 
 /// The text outputs of a scan folder, name → bytes (the manifest excluded).
-fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
