@@ -11,6 +11,7 @@ mod pca;
 mod report;
 mod scale;
 mod simulate;
+mod workflow;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -7,7 +7,8 @@ use biomarker_tables::{GwasTable, TableKind};
 
 use crate::{bgwas, bgwas_ok, s};
 
-fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
+/// Scans three phenotypes of a simulated cohort (the same the workflow test configures).
+pub fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
     let bfile = cohort.join("cohort");
     let pheno = cohort.join("phenotypes.tsv");
     let covar = cohort.join("covariates.tsv");
@@ -30,7 +31,7 @@ fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
 }
 
 /// The text outputs of a scan folder, name → bytes (the manifest excluded).
-fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -173,4 +174,123 @@ fn merged_chunks_equal_the_unsplit_scan_and_bad_sets_are_refused() {
             "{m} left output behind"
         );
     }
+}
+
+/// The `input_digests` a chunk's scan recorded: role → `plan` or `rehashed`.
+fn digest_sources(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    m["summary"]["input_digests"].clone()
+}
+
+#[test]
+fn chunks_trust_the_plans_digests_until_the_bed_is_touched_or_altered() {
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("sim");
+    bgwas_ok(&[
+        "-q",
+        "simulate",
+        "--out",
+        s(&cohort),
+        "--samples",
+        "120",
+        "--variants",
+        "600",
+        "--size",
+        "16",
+    ]);
+    let bfile = cohort.join("cohort");
+    let bed = cohort.join("cohort.bed");
+    let plan = dir.path().join("plan.json");
+    bgwas_ok(&[
+        "-q",
+        "chunks",
+        "--bfile",
+        s(&bfile),
+        "--n",
+        "2",
+        "--out",
+        s(&plan),
+    ]);
+    let plan_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let recorded: Vec<&str> = plan_json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(recorded, ["bed", "bim", "fam"]);
+    let bed_sha = plan_json["inputs"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Unchanged files: every digest comes from the plan, and it is the true one.
+    let c1 = dir.path().join("c1");
+    scan(&cohort, &c1, &["--chunks", s(&plan), "--chunk", "1/2"]);
+    assert_eq!(
+        digest_sources(&c1),
+        serde_json::json!({"bed": "plan", "bim": "plan", "fam": "plan"})
+    );
+    let whole = dir.path().join("whole");
+    scan(&cohort, &whole, &[]);
+    let whole_manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(whole_manifest["inputs"][0]["sha256"], bed_sha.as_str());
+
+    // Touched (same content, new modification time): hashed again, accepted, and the
+    // chunks still merge as one scan.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&bed)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let c2 = dir.path().join("c2");
+    scan(&cohort, &c2, &["--chunks", s(&plan), "--chunk", "2/2"]);
+    assert_eq!(
+        digest_sources(&c2),
+        serde_json::json!({"bed": "rehashed", "bim": "plan", "fam": "plan"})
+    );
+    let merged = dir.path().join("merged");
+    bgwas_ok(&["-q", "merge", s(&c1), s(&c2), "--out", s(&merged)]);
+    assert_eq!(
+        GwasTable::read(&whole.join("gwas.parquet"))
+            .unwrap()
+            .records,
+        GwasTable::read(&merged.join("gwas.parquet"))
+            .unwrap()
+            .records
+    );
+
+    // Altered (one genotype byte flipped, same size): refused, naming the file, and no
+    // output is written.
+    let mut bytes = std::fs::read(&bed).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0b0000_0011;
+    std::fs::write(&bed, &bytes).unwrap();
+    let c2b = dir.path().join("c2b");
+    let out = bgwas(&[
+        "scan",
+        "--bfile",
+        s(&bfile),
+        "--pheno",
+        s(&cohort.join("phenotypes.tsv")),
+        "--chunks",
+        s(&plan),
+        "--chunk",
+        "2/2",
+        "--out",
+        s(&c2b),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cohort.bed") && err.contains("changed since the chunk plan"),
+        "{err}"
+    );
+    assert!(!c2b.join("gwas.parquet").exists());
 }

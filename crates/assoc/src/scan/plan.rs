@@ -4,9 +4,17 @@
 //! regardless of chromosome boundaries. A plan is a JSON document validated against
 //! `data-schemas/chunks.schema.json`; it records the .bim's SHA-256 so a scan refuses a plan
 //! made for another file set.
+//!
+//! A plan also records the size, modification time and SHA-256 of the .bed, .bim and .fam
+//! ("hash once"): a chunk's scan takes the plan's digest for a file whose size and
+//! modification time are still those recorded, instead of reading a .bed of ~100 GB again
+//! in every chunk only to hash it. A file whose size or modification time changed is hashed
+//! again and refused if its content differs from the plan's, so the scan hash that `merge`
+//! compares always names the content the chunk actually read.
 
 use std::path::Path;
 use std::sync::OnceLock;
+use std::time::UNIX_EPOCH;
 
 use biomarker_tables::plink::{fileset_paths, read_bim, BimRecord};
 use biomarker_tables::schema::DocumentSchema;
@@ -42,6 +50,89 @@ pub struct ChunkRange {
     pub regions: Vec<String>,
 }
 
+/// A file of the set as it was when the plan was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedInput {
+    /// `bed`, `bim` or `fam`.
+    pub role: String,
+    /// The path as given when planning (for people: a scan matches files by role).
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Modification time in nanoseconds since the Unix epoch (None where the file system
+    /// has none: the file is then hashed again by every chunk).
+    pub mtime_ns: Option<u64>,
+    /// Lower-case hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+/// A file's size and modification time: what a scan compares with the plan before trusting
+/// the plan's digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Modification time in nanoseconds since the Unix epoch, if known.
+    pub mtime_ns: Option<u64>,
+}
+
+impl FileStamp {
+    /// Reads the stamp of `path`.
+    pub fn of(path: &Path) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|e| AssocError::Io {
+            path: path.into(),
+            source: e,
+        })?;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .and_then(|d| u64::try_from(d.as_nanos()).ok());
+        Ok(Self {
+            bytes: meta.len(),
+            mtime_ns,
+        })
+    }
+}
+
+/// Where a scan's digest of a file-set member came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestSource {
+    /// Taken from the plan: size and modification time were unchanged.
+    Plan,
+    /// Hashed again because size or modification time changed; the content was the plan's.
+    Rehashed,
+}
+
+impl DigestSource {
+    /// `plan` or `rehashed`, as the scan's manifest records it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Plan => "plan",
+            Self::Rehashed => "rehashed",
+        }
+    }
+}
+
+/// The roles of a file set's members, in [`fileset_paths`] order.
+pub const FILESET_ROLES: [&str; 3] = ["bed", "bim", "fam"];
+
+impl PlannedInput {
+    /// Stamps and hashes `path`. The stamp is read first: a file changed while it is being
+    /// hashed then no longer matches the stamp and is hashed again by the scan.
+    pub fn of(role: &str, path: &Path) -> Result<Self> {
+        let stamp = FileStamp::of(path)?;
+        let digest = FileDigest::of(path)?;
+        Ok(Self {
+            role: role.into(),
+            path: digest.path,
+            bytes: stamp.bytes,
+            mtime_ns: stamp.mtime_ns,
+            sha256: digest.sha256,
+        })
+    }
+}
+
 /// A whole plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChunkPlan {
@@ -59,6 +150,8 @@ pub struct ChunkPlan {
     pub requested: usize,
     /// Whether chunks may cut through a chromosome.
     pub split_chromosomes: bool,
+    /// The .bed, .bim and .fam as they were when planning (see the module documentation).
+    pub inputs: Vec<PlannedInput>,
     /// The chunks in .bim order.
     pub chunks: Vec<ChunkRange>,
 }
@@ -154,9 +247,15 @@ fn regions(variants: &[BimRecord]) -> Vec<String> {
 }
 
 impl ChunkPlan {
-    /// Plans `n` chunks of the file set `bfile`.
+    /// Plans `n` chunks of the file set `bfile`, hashing its three files once.
     pub fn build(bfile: &Path, n: usize, split: bool) -> Result<Self> {
-        let [_, bim_path, _] = fileset_paths(bfile);
+        let paths = fileset_paths(bfile);
+        let bim_path = paths[1].clone();
+        let inputs = FILESET_ROLES
+            .iter()
+            .zip(&paths)
+            .map(|(role, path)| PlannedInput::of(role, path))
+            .collect::<Result<Vec<_>>>()?;
         let bim = read_bim(&bim_path)?;
         if bim.is_empty() {
             return Err(AssocError::input(&bim_path, "the .bim has no variant"));
@@ -181,10 +280,11 @@ impl ChunkPlan {
             format: PLAN_FORMAT.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             bfile: bfile.display().to_string(),
-            bim_sha256: FileDigest::of(&bim_path)?.sha256,
+            bim_sha256: inputs[1].sha256.clone(),
             variants: bim.len(),
             requested: n,
             split_chromosomes: split,
+            inputs,
             chunks,
         })
     }
@@ -248,7 +348,61 @@ impl ChunkPlan {
                 ),
             ));
         }
+        for role in FILESET_ROLES {
+            if plan.inputs.iter().filter(|i| i.role == role).count() != 1 {
+                return Err(AssocError::input(
+                    path,
+                    format!("the plan must record the {role} file exactly once"),
+                ));
+            }
+        }
         Ok(plan)
+    }
+
+    /// The digest of the file-set member `role` (`bed`, `bim` or `fam`) at `file`: the
+    /// plan's if the file's size and modification time are those the plan recorded,
+    /// otherwise a fresh hash, which must equal the plan's. `plan_path` names the plan in
+    /// errors.
+    pub fn input_digest(
+        &self,
+        plan_path: &Path,
+        role: &str,
+        file: &Path,
+    ) -> Result<(FileDigest, DigestSource)> {
+        let planned = self.inputs.iter().find(|i| i.role == role).ok_or_else(|| {
+            AssocError::input(plan_path, format!("the plan records no {role} file"))
+        })?;
+        let stamp = FileStamp::of(file)?;
+        if stamp.mtime_ns.is_some()
+            && stamp
+                == (FileStamp {
+                    bytes: planned.bytes,
+                    mtime_ns: planned.mtime_ns,
+                })
+        {
+            let digest = FileDigest {
+                path: file.display().to_string(),
+                bytes: planned.bytes,
+                sha256: planned.sha256.clone(),
+            };
+            return Ok((digest, DigestSource::Plan));
+        }
+        let digest = FileDigest::of(file)?;
+        if digest.sha256 != planned.sha256 {
+            return Err(AssocError::input(
+                file,
+                format!(
+                    "changed since the chunk plan {} was made: its SHA-256 is now {} ({} bytes), \
+                     the plan recorded {} ({} bytes); plan the chunks again",
+                    plan_path.display(),
+                    digest.sha256,
+                    digest.bytes,
+                    planned.sha256,
+                    planned.bytes
+                ),
+            ));
+        }
+        Ok((digest, DigestSource::Rehashed))
     }
 
     /// The range of chunk `k` of `n`, after checking that the plan has `n` chunks and was

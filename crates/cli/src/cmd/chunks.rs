@@ -12,7 +12,9 @@ use serde_json::json;
 /// Options of `chunks`.
 #[derive(Debug, Args)]
 pub struct ChunksArgs {
-    /// PLINK 1 binary file set prefix (only PREFIX.bim is read).
+    /// PLINK 1 binary file set prefix. PREFIX.bim is read; PREFIX.bed, .bim and .fam are
+    /// hashed once and their digests, sizes and modification times recorded in the plan, so
+    /// that the chunks' scans need not hash the .bed again.
     #[arg(long, value_name = "PREFIX")]
     pub bfile: PathBuf,
     /// Number of chunks wanted. Without --split-chromosomes a chunk holds whole chromosomes,
@@ -36,15 +38,20 @@ pub fn run(args: ChunksArgs) -> anyhow::Result<()> {
         "chunks",
         json!({"bfile": args.bfile, "n": args.n, "split_chromosomes": args.split_chromosomes, "out": args.out}),
     );
-    let [_, bim, _] = biomarker_tables::plink::fileset_paths(&args.bfile);
-    manifest
-        .add_input(&bim)
-        .with_context(|| format!("hashing {}", bim.display()))?;
+    // Hashing the .bed (~100 GB at biobank scale) happens here once: every chunk's scan
+    // takes the plan's digests for unchanged files.
     let plan = manifest
         .time("plan", || {
             ChunkPlan::build(&args.bfile, args.n as usize, args.split_chromosomes)
         })
         .context("planning chunks failed")?;
+    manifest
+        .inputs
+        .extend(plan.inputs.iter().map(|i| biomarker_tables::FileDigest {
+            path: i.path.clone(),
+            bytes: i.bytes,
+            sha256: i.sha256.clone(),
+        }));
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }

@@ -54,7 +54,9 @@ pub struct ScanArgs {
     pub chunk: Option<(usize, usize)>,
     /// Chunk plan written by `biomarker-gwas chunks`: with it, `--chunk K/N` scans the K-th
     /// range of the plan (N must be the plan's number of chunks) instead of the K-th of N
-    /// equal pieces. Cannot be combined with --chr or --region.
+    /// equal pieces. The plan's digests of PREFIX.bed/.bim/.fam are trusted for files whose
+    /// size and modification time are those it recorded; a changed file is hashed again and
+    /// refused unless its content is the plan's. Cannot be combined with --chr or --region.
     #[arg(long, value_name = "PLAN", requires = "chunk", conflicts_with_all = ["chr", "region"])]
     pub chunks: Option<PathBuf>,
     /// Tested allele: `minor` (PLINK 2's default: the major allele is omitted), `alt`
@@ -118,10 +120,27 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         }),
     );
     let [bed, bim, fam] = biomarker_tables::plink::fileset_paths(&args.bfile);
+    // With a plan, the file set's digests come from it while size and modification time
+    // are unchanged (a chunk must not re-read a biobank .bed only to hash it); a changed
+    // file is hashed again and refused if its content differs.
+    let plan = match &args.chunks {
+        Some(p) => Some((p, scan::ChunkPlan::read(p)?)),
+        None => None,
+    };
+    let mut digest_sources = serde_json::Map::new();
+    for (role, p) in scan::plan::FILESET_ROLES.iter().zip([&bed, &bim, &fam]) {
+        match &plan {
+            Some((plan_path, plan)) => {
+                let (digest, source) = plan.input_digest(plan_path, role, p)?;
+                manifest.inputs.push(digest);
+                digest_sources.insert((*role).into(), source.as_str().into());
+            }
+            None => manifest
+                .add_input(p)
+                .with_context(|| format!("hashing {}", p.display()))?,
+        }
+    }
     for p in [
-        Some(&bed),
-        Some(&bim),
-        Some(&fam),
         Some(&args.pheno),
         args.covar.as_ref(),
         args.keep.as_ref(),
@@ -134,8 +153,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
             .add_input(p)
             .with_context(|| format!("hashing {}", p.display()))?;
     }
-    if let (Some(plan_path), Some((k, n))) = (&args.chunks, args.chunk) {
-        let plan = scan::ChunkPlan::read(plan_path)?;
+    if let (Some((plan_path, plan)), Some((k, n))) = (&plan, args.chunk) {
         let bim_sha = &manifest.inputs[1].sha256;
         cfg.variant_range = Some(plan.range(plan_path, k, n, bim_sha)?);
         manifest
@@ -179,6 +197,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     manifest.summary = serde_json::to_value(scan::record::ScanSummary::of(
         &report, scan_hash, args.chunk,
     ))?;
+    if let (Some(o), false) = (manifest.summary.as_object_mut(), digest_sources.is_empty()) {
+        // Which file-set digests were taken from the plan and which were hashed again.
+        o.insert("input_digests".into(), digest_sources.into());
+    }
     let manifest_path = args.out.join("manifest.json");
     manifest.write(&manifest_path)?;
     for s in &report.phenos {

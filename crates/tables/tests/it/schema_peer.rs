@@ -56,6 +56,11 @@ fn valid_rows(kind: &str) -> Vec<Value> {
         "chunks" => vec![json!({
             "format": "biomarker-gwas chunks", "version": "0.1.0", "bfile": "cohort",
             "bim_sha256": "cd".repeat(32), "variants": 2000, "requested": 3, "split_chromosomes": false,
+            "inputs": [
+                {"role": "bed", "path": "cohort.bed", "bytes": 100003, "mtime_ns": 1700000000123456789u64, "sha256": "ab".repeat(32)},
+                {"role": "bim", "path": "cohort.bim", "bytes": 60000, "mtime_ns": null, "sha256": "cd".repeat(32)},
+                {"role": "fam", "path": "cohort.fam", "bytes": 2000, "mtime_ns": 1700000000u64, "sha256": "ef".repeat(32)}
+            ],
             "chunks": [{"chunk": 1, "start": 0, "end": 737, "variants": 737, "regions": ["1:10000-200000"]}]
         })],
         other => panic!("no rows for {other}"),
