@@ -2,12 +2,14 @@
 
 pub mod assoc;
 pub mod chunks;
+pub mod demo;
 pub mod encode;
 pub mod experiment;
 pub mod merge;
 pub mod mmd;
 pub mod pca;
 pub mod report;
+pub mod run;
 pub mod scan;
 pub mod simulate;
 pub mod train;
@@ -28,5 +30,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Assoc(args) => assoc::run(*args),
         Command::Chunks(args) => chunks::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
