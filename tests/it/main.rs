@@ -10,6 +10,7 @@ mod pca;
 mod report;
 mod scale;
 mod simulate;
+mod study;
 
 use std::path::Path;
 use std::process::{Command, Output};

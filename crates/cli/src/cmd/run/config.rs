@@ -275,10 +275,12 @@ impl StudyConfig {
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the study config {}", path.display()))?;
-        Self::parse(&text, path)
+        let cfg = Self::parse(&text, path)?;
+        cfg.check(path)?;
+        Ok(cfg)
     }
 
-    /// Parses `text` as if read from `path`.
+    /// Parses `text` as if read from `path` (the files it names are not looked at).
     pub fn parse(text: &str, path: &Path) -> anyhow::Result<Self> {
         let mut cfg: StudyConfig = match toml::from_str(text) {
             Ok(c) => c,
@@ -304,12 +306,11 @@ impl StudyConfig {
         if let Some(c) = cfg.train.checkpoint.as_mut() {
             rebase(c);
         }
-        cfg.check_files(path)?;
         Ok(cfg)
     }
 
-    /// Every input named must exist: the error says which key names the missing file.
-    fn check_files(&self, path: &Path) -> anyhow::Result<()> {
+    /// Every input named must exist and the values be usable: the error names the key.
+    fn check(&self, path: &Path) -> anyhow::Result<()> {
         let d = &self.data;
         let bed = biomarker_tables::plink::fileset_paths(&d.bfile);
         let mut files = vec![
@@ -342,5 +343,127 @@ impl StudyConfig {
             bail!("{}: train.subjects: must be at least 1", path.display());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATA: &str = "[data]\nimages = \"i.tsv\"\nlabels = \"l.tsv\"\nbfile = \"g\"\nphenotypes = \"p.tsv\"\ncovariates = \"c.tsv\"\n";
+
+    fn err(text: &str) -> String {
+        StudyConfig::parse(text, Path::new("conf/study.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let path = Path::new("docs/study.toml");
+        let cfg = StudyConfig::parse(include_str!("../../../../../docs/study.toml"), path).unwrap();
+        assert_eq!(cfg.out, Path::new("docs/study"));
+        assert_eq!(cfg.data.images, Path::new("docs/cohort/images.tsv"));
+        assert_eq!(cfg.data.bfile, Path::new("docs/cohort/cohort"));
+        assert_eq!(cfg.train.subjects, Some(200));
+        assert_eq!(cfg.train.feature_maps, Some(vec![8, 16]));
+        assert_eq!(cfg.train.lr, Some(0.001));
+        assert_eq!(cfg.train.checkpoint, None);
+        assert_eq!(cfg.pca.genotype_pcs, 10);
+        assert_eq!(cfg.assoc.predictors, ["*_PC1"]);
+        assert!(cfg.assoc.compare);
+        assert_eq!(
+            cfg.mmd.pairs.as_deref(),
+            Some(&["AD:CN".to_string(), "MCI:CN".to_string()][..])
+        );
+        assert_eq!(cfg.scan.phenotypes, ["null_trait"]);
+        assert_eq!(cfg.report.loci_p, Some(5e-8));
+    }
+
+    #[test]
+    fn left_out_keys_take_the_defaults() {
+        let cfg = StudyConfig::parse(DATA, Path::new("study.toml")).unwrap();
+        assert_eq!(cfg.out, Path::new("study"));
+        assert_eq!(cfg.data.case_control, "ad_vs_cn");
+        assert_eq!(cfg.data.volume_prefix, "vol_");
+        assert_eq!(cfg.train.epochs, None);
+        assert_eq!(cfg.assoc.model, "logistic");
+        assert_eq!(cfg.assoc.covariates, ["age", "sex"]);
+        assert_eq!(cfg.scan.covariates, ["age", "sex"]);
+        assert_eq!(cfg.pca.genotype_pcs, 10);
+    }
+
+    #[test]
+    fn absolute_paths_stay_and_relative_ones_follow_the_file() {
+        let text = DATA.replace("\"g\"", "\"/data/g\"");
+        let cfg = StudyConfig::parse(&text, Path::new("a/b/study.toml")).unwrap();
+        assert_eq!(cfg.data.bfile, Path::new("/data/g"));
+        assert_eq!(cfg.data.images, Path::new("a/b/i.tsv"));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let e = err(&format!("{DATA}[train]\nepoch = 3\n"));
+        assert!(e.starts_with("conf/study.toml: "), "{e}");
+        assert!(e.contains("unknown field `epoch`"), "{e}");
+        assert!(e.contains("epochs"), "{e}"); // the expected keys are listed
+        assert!(e.contains("line 8"), "{e}");
+
+        let e = err(&format!("{DATA}[train]\nepochs = \"three\"\n"));
+        assert!(e.starts_with("conf/study.toml: "), "{e}");
+        assert!(e.contains("epochs = \"three\""), "{e}");
+        assert!(e.contains("invalid type: string \"three\""), "{e}");
+
+        let e = err(&format!("{DATA}[sacn]\nmaf = 0.01\n"));
+        assert!(e.contains("unknown field `sacn`"), "{e}");
+
+        let e = err("[data]\nimages = \"i.tsv\"\n");
+        assert!(e.contains("missing field `labels`"), "{e}");
+
+        let e = err(&format!("{DATA}out = 3\n"));
+        assert!(e.starts_with("conf/study.toml: "), "{e}");
+    }
+
+    #[test]
+    fn missing_files_and_bad_values_name_the_key() {
+        let dir = std::env::temp_dir().join(format!("bgwas-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in [
+            "i.tsv", "l.tsv", "p.tsv", "c.tsv", "g.bed", "g.bim", "g.fam",
+        ] {
+            std::fs::write(dir.join(f), "x").unwrap();
+        }
+        let path = dir.join("study.toml");
+        let check = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            StudyConfig::read(&path)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(check(DATA), Ok(()));
+        let e = check(&DATA.replace("p.tsv", "nope.tsv")).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "{}: data.phenotypes: {} does not exist",
+                path.display(),
+                dir.join("nope.tsv").display()
+            )
+        );
+        let e = check(&DATA.replace("\"g\"", "\"h\"")).unwrap_err();
+        assert!(
+            e.contains("data.bfile: ") && e.contains("h.bed does not exist"),
+            "{e}"
+        );
+        let e = check(&format!("{DATA}[train]\ncheckpoint = \"trained\"\n")).unwrap_err();
+        assert!(e.contains("train.checkpoint: "), "{e}");
+        let e = check(&format!("{DATA}[assoc]\nmodel = \"probit\"\n")).unwrap_err();
+        assert!(
+            e.contains("assoc.model: expected \"logistic\" or \"ols\""),
+            "{e}"
+        );
+        let e = StudyConfig::read(&dir.join("absent.toml")).unwrap_err();
+        assert!(format!("{e:#}").contains("absent.toml"), "{e:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
