@@ -199,6 +199,26 @@ fn demo_recovers_the_truth_and_reruns_only_what_changed() {
     std::fs::remove_file(out.join("study/mmd/mmd.parquet")).unwrap();
     let stdout = bgwas_ok(&["-q", "run", "--config", s(&config)]);
     assert_eq!(outcomes(&stdout).0, set(&["mmd", "report"]), "{stdout}");
+
+    // A training killed part-way (started, never finished) resumes from its checkpoints; here
+    // every epoch was done, so the weights come out identical and encoding stays up to date.
+    let train = out.join("study/train");
+    std::fs::rename(
+        train.join("step.manifest.json"),
+        train.join("step.started.json"),
+    )
+    .unwrap();
+    let stdout = bgwas_ok(&["-q", "run", "--config", s(&config)]);
+    assert_eq!(outcomes(&stdout).0, set(&["train", "report"]), "{stdout}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(train.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["parameters"]["resume"], true);
+    let epochs = std::fs::read_to_string(train.join("train_log.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(epochs, 2);
 }
 
 #[test]
