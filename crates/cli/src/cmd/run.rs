@@ -167,7 +167,16 @@ pub fn run_study(cfg: &StudyConfig) -> anyhow::Result<StudyRun> {
         .path("model", &model_dir)
         .path("images", &d.images)
         .path("labels", &d.labels)
-        .opt("size", t.size.or(checkpoint_size(&model_dir)))
+        // A given checkpoint's own mask size unless the config names one; a model trained
+        // here was trained at `[train] size` (or both commands' default).
+        .opt(
+            "size",
+            t.size.or_else(|| {
+                t.checkpoint
+                    .as_ref()
+                    .and_then(|_| checkpoint_size(&model_dir))
+            }),
+        )
         .opt("batch-size", cfg.encode.batch_size)
         .opt("device", t.device.as_ref())
         .path("out", &features);
