@@ -219,6 +219,18 @@ fn demo_recovers_the_truth_and_reruns_only_what_changed() {
         .lines()
         .count();
     assert_eq!(epochs, 2);
+
+    // The same study from the trained checkpoint: no training step, and the encoding with
+    // that model is the one already made.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[train]\n", "[train]\ncheckpoint = \"study/train\"\n");
+    let with_checkpoint = out.join("checkpoint.toml");
+    std::fs::write(&with_checkpoint, text).unwrap();
+    let stdout = bgwas_ok(&["-q", "run", "--config", s(&with_checkpoint)]);
+    let (ran, skipped) = outcomes(&stdout);
+    assert_eq!(ran, set(&["report"]), "{stdout}");
+    assert_eq!(skipped.len(), 6, "{stdout}");
 }
 
 #[test]
