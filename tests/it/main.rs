@@ -11,6 +11,7 @@ mod pca;
 mod report;
 mod scale;
 mod simulate;
+mod study;
 mod workflow;
 
 use std::path::Path;

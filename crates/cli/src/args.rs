@@ -4,12 +4,14 @@ use clap::{Parser, Subcommand};
 
 use crate::cmd::assoc::AssocArgs;
 use crate::cmd::chunks::ChunksArgs;
+use crate::cmd::demo::DemoArgs;
 use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
 use crate::cmd::merge::MergeArgs;
 use crate::cmd::mmd::MmdArgs;
 use crate::cmd::pca::PcaArgs;
 use crate::cmd::report::ReportArgs;
+use crate::cmd::run::RunArgs;
 use crate::cmd::scan::ScanArgs;
 use crate::cmd::simulate::SimulateArgs;
 use crate::cmd::train::TrainArgs;
@@ -66,4 +68,10 @@ pub enum Command {
     /// Join the chunks of a scan into the outputs of the unsplit scan, after checking they
     /// are complete, non-overlapping and from the same inputs and parameters.
     Merge(MergeArgs),
+    /// The whole study from one config file: train, encode, PCA, association, MMD, genome
+    /// scans and report, each step skipped when up to date.
+    Run(RunArgs),
+    /// Simulate the default cohort and run the whole study on it on the CPU; prints where the
+    /// report is and whether the planted truth was recovered.
+    Demo(DemoArgs),
 }

@@ -72,8 +72,28 @@ pub struct AssocArgs {
     pub out: PathBuf,
 }
 
-/// Runs `assoc`.
+/// Runs `assoc` and prints every model's result.
 pub fn run(args: AssocArgs) -> anyhow::Result<()> {
+    let report = execute(&args)?;
+    for r in &report.assoc.records {
+        println!(
+            "{}\t{} ~ {}\tn {}\tbeta {:.4}\tp {:.3e}",
+            r.analysis, r.outcome, r.predictor, r.n, r.beta, r.p
+        );
+    }
+    if let Some(t) = &report.comparison {
+        for r in &t.records {
+            println!(
+                "compare\t{} {}\tbetter {}\tLR(deep | volume) p {:.3e}",
+                r.outcome, r.structure, r.better, r.lr_deep_p
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs the models and writes the tables and the manifest (without printing).
+pub fn execute(args: &AssocArgs) -> anyhow::Result<features::AssocReport> {
     let cfg = AssocConfig {
         pheno: args.pheno.clone(),
         covar: args.covar.clone(),
@@ -151,19 +171,5 @@ pub fn run(args: AssocArgs) -> anyhow::Result<()> {
         "skipped": report.skipped,
     });
     manifest.write(&args.out.join("assoc.manifest.json"))?;
-    for r in &report.assoc.records {
-        println!(
-            "{}\t{} ~ {}\tn {}\tbeta {:.4}\tp {:.3e}",
-            r.analysis, r.outcome, r.predictor, r.n, r.beta, r.p
-        );
-    }
-    if let Some(t) = &report.comparison {
-        for r in &t.records {
-            println!(
-                "compare\t{} {}\tbetter {}\tLR(deep | volume) p {:.3e}",
-                r.outcome, r.structure, r.better, r.lr_deep_p
-            );
-        }
-    }
-    Ok(())
+    Ok(report)
 }

@@ -2,6 +2,7 @@
 
 pub mod assoc;
 pub mod chunks;
+pub mod demo;
 pub mod encode;
 pub mod experiment;
 pub mod experiment_grid;
@@ -9,6 +10,7 @@ pub mod merge;
 pub mod mmd;
 pub mod pca;
 pub mod report;
+pub mod run;
 pub mod scan;
 pub mod simulate;
 pub mod train;
@@ -30,5 +32,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Assoc(args) => assoc::run(*args),
         Command::Chunks(args) => chunks::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }

@@ -6,9 +6,11 @@
 //! ```
 //!
 //! - `epoch` (integer, required);
-//! - `losses`: task name → training loss (required, at least one task);
+//! - `losses` (or `train_losses`, as `train` writes it): task name → training loss
+//!   (required, at least one task);
 //! - `weights`: task name → GradNorm task weight (optional);
-//! - `val_losses`: task name → validation loss (optional);
+//! - `val_losses` (or `val.losses`, as `train` writes it): task name → validation loss
+//!   (optional);
 //! - `seconds`: wall time of the epoch (optional).
 //!
 //! Any other key is ignored, so the log can grow without breaking reports. Blank lines are
@@ -113,7 +115,13 @@ impl TrainingLog {
                     ),
                 )
             })?;
-            let losses = task_map(path, n, &obj, "losses")?;
+            // `train` writes `train_losses` and `val: {losses}`; both spellings are read.
+            let loss_key = if obj.contains_key("losses") {
+                "losses"
+            } else {
+                "train_losses"
+            };
+            let losses = task_map(path, n, &obj, loss_key)?;
             if losses.is_empty() {
                 return Err(ReportError::input(
                     path,
@@ -134,7 +142,12 @@ impl TrainingLog {
             epochs.push(EpochRecord {
                 epoch,
                 losses,
-                val_losses: task_map(path, n, &obj, "val_losses")?,
+                val_losses: match obj.get("val") {
+                    Some(Value::Object(val)) if !obj.contains_key("val_losses") => {
+                        task_map(path, n, val, "losses")?
+                    }
+                    _ => task_map(path, n, &obj, "val_losses")?,
+                },
                 weights: task_map(path, n, &obj, "weights")?,
                 seconds,
             });
@@ -187,6 +200,17 @@ mod tests {
         assert_eq!(log.epochs[1].seconds, None);
         assert!(log.has_weights());
         assert_eq!(log.total_seconds(), 3.5);
+    }
+
+    #[test]
+    fn reads_the_log_train_writes() {
+        let text = r#"{"epoch":1,"train_losses":{"class":2.6,"recon":0.6},"weights":{"class":0.9,"recon":1.1},"val":{"losses":{"class":2.5,"recon":0.5},"total":3.0},"seconds":25.8}"#;
+        let log = TrainingLog::parse(Path::new("train_log.jsonl"), text).unwrap();
+        assert_eq!(log.tasks(), ["class", "recon"]);
+        assert_eq!(log.epochs[0].losses["class"], 2.6);
+        assert_eq!(log.epochs[0].val_losses["recon"], 0.5);
+        assert_eq!(log.epochs[0].weights["recon"], 1.1);
+        assert_eq!(log.total_seconds(), 25.8);
     }
 
     #[test]
