@@ -6,18 +6,25 @@
 use std::f64::consts::LN_10;
 
 /// `%g` with 6 significant digits; `NA` for NaN.
+pub fn g6(x: f64) -> String {
+    let mut out = String::with_capacity(14);
+    push_g6(&mut out, x);
+    out
+}
+
+/// Appends `%g` with 6 significant digits (`NA` for NaN) to `out` without allocating.
 ///
 /// Digits come from one scaled multiplication; when the scaled value sits within rounding
 /// noise of a tie the exact (slower) formatter decides, so the output always equals C's.
-pub fn g6(x: f64) -> String {
+pub fn push_g6(out: &mut String, x: f64) {
     if x.is_nan() {
-        return "NA".into();
+        return out.push_str("NA");
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+        return out.push_str(if x > 0.0 { "inf" } else { "-inf" });
     }
     if x == 0.0 {
-        return "0".into();
+        return out.push('0');
     }
     let a = x.abs();
     let mut e = a.log10().floor() as i32;
@@ -32,41 +39,73 @@ pub fn g6(x: f64) -> String {
     }
     let frac = m - m.floor();
     if !m.is_finite() || (frac - 0.5).abs() < 1e-6 {
-        return g6_exact(x);
+        return out.push_str(&g6_exact(x));
     }
     let digits = m.round() as u64;
     if !(100_000..1_000_000).contains(&digits) {
-        return g6_exact(x);
+        return out.push_str(&g6_exact(x));
     }
-    let d = digits.to_string();
-    let mut out = String::with_capacity(14);
+    // The six digits, most significant first, and how many remain once trailing zeros go.
+    let mut d = [0u8; 6];
+    let mut v = digits;
+    for slot in d.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let mut len = 6;
+    while len > 1 && d[len - 1] == b'0' {
+        len -= 1;
+    }
     if x < 0.0 {
         out.push('-');
     }
     if !(-4..6).contains(&e) {
-        out.push_str(&d[..1]);
-        let rest = d[1..].trim_end_matches('0');
-        if !rest.is_empty() {
+        out.push(d[0] as char);
+        if len > 1 {
             out.push('.');
-            out.push_str(rest);
+            out.push_str(ascii(&d[1..len]));
         }
-        out.push_str(&format!("e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs()));
+        out.push('e');
+        out.push(if e < 0 { '-' } else { '+' });
+        push_exponent(out, e.unsigned_abs());
     } else if e >= 0 {
-        let (int, fr) = d.split_at(e as usize + 1);
-        out.push_str(int);
-        let fr = fr.trim_end_matches('0');
-        if !fr.is_empty() {
+        let int = e as usize + 1;
+        out.push_str(ascii(&d[..int]));
+        if len > int {
             out.push('.');
-            out.push_str(fr);
+            out.push_str(ascii(&d[int..len]));
         }
     } else {
         out.push_str("0.");
         for _ in 0..(-e - 1) {
             out.push('0');
         }
-        out.push_str(d.trim_end_matches('0'));
+        out.push_str(ascii(&d[..len]));
     }
-    out
+}
+
+/// Digits as text.
+fn ascii(b: &[u8]) -> &str {
+    std::str::from_utf8(b).expect("ASCII digits")
+}
+
+/// An exponent with at least two digits, as C prints it.
+fn push_exponent(out: &mut String, e: u32) {
+    if e < 10 {
+        out.push('0');
+    }
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = e;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
 }
 
 /// `a × 10^k` without overflow for |k| up to ~640.
@@ -106,11 +145,18 @@ fn scientific(mant: &str, exp: i32) -> String {
 
 /// A p-value given as `ln p`, with 6 significant digits, never 0; `NA` for NaN.
 pub fn p_from_ln(ln_p: f64) -> String {
+    let mut out = String::with_capacity(14);
+    push_p_from_ln(&mut out, ln_p);
+    out
+}
+
+/// Appends [`p_from_ln`]'s text to `out`.
+pub fn push_p_from_ln(out: &mut String, ln_p: f64) {
     if ln_p.is_nan() {
-        return "NA".into();
+        return out.push_str("NA");
     }
     if ln_p > -700.0 {
-        return g6(ln_p.exp());
+        return push_g6(out, ln_p.exp());
     }
     let l10 = ln_p / LN_10;
     let mut e = l10.floor();
@@ -119,7 +165,7 @@ pub fn p_from_ln(ln_p: f64) -> String {
         mant /= 10.0;
         e += 1.0;
     }
-    scientific(&format!("{mant:.5}"), e as i32)
+    out.push_str(&scientific(&format!("{mant:.5}"), e as i32));
 }
 
 /// `−log10 p` from `ln p`.

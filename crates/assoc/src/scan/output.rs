@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use biomarker_tables::atomic::AtomicFile;
 use biomarker_tables::io::FrameSink;
 use biomarker_tables::plink::BimRecord;
-use biomarker_tables::{GwasRecord, GwasTable, TableKind};
+use biomarker_tables::{ColumnData, Frame};
+use biomarker_tables::{GwasTable, TableKind};
 
 use super::config::OutputFormat;
-use super::format::{g6, log10p, p_from_ln};
+use super::format::{log10p, push_g6, push_p_from_ln};
 use super::TestResult;
 use crate::error::{AssocError, Result};
 
@@ -34,10 +35,12 @@ struct Text {
     meta: Option<PathBuf>,
 }
 
-/// One variant's formatted output: a text line and a table record per phenotype.
+/// One variant's text lines, one per phenotype.
 pub struct Rendered {
-    lines: Vec<String>,
-    records: Vec<GwasRecord>,
+    /// Every phenotype's line, one after another.
+    text: String,
+    /// Where each phenotype's line ends in `text`.
+    ends: Vec<usize>,
 }
 
 /// Formats results; cheap to clone and shared by the worker threads.
@@ -47,99 +50,141 @@ pub struct Renderer {
     phenos: Vec<PhenoInfo>,
 }
 
+/// Appends the fields to `out`, each followed by `sep` but the last, then a newline.
+/// Numbers are formatted in place: a line costs no allocation beyond `out` growing.
+fn line(out: &mut String, sep: char, fields: &[Field<'_>]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        match *f {
+            Field::Str(s) => out.push_str(s),
+            Field::Int(v) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{v}");
+            }
+            Field::G6(x) => push_g6(out, x),
+            Field::P(ln_p) => push_p_from_ln(out, ln_p),
+            // GWAS-SSF marks a missing value as `#NA`.
+            Field::G6Ssf(x) if x.is_nan() => out.push_str("#NA"),
+            Field::G6Ssf(x) => push_g6(out, x),
+            Field::PSsf(ln_p) if ln_p.is_nan() => out.push_str("#NA"),
+            Field::PSsf(ln_p) => push_p_from_ln(out, ln_p),
+        }
+    }
+    out.push('\n');
+}
+
+/// One field of a text line.
+enum Field<'a> {
+    Str(&'a str),
+    Int(i64),
+    G6(f64),
+    P(f64),
+    G6Ssf(f64),
+    PSsf(f64),
+}
+
 impl Renderer {
     /// Formats one variant's results (`results[i]` belongs to phenotype `i`): the text line
-    /// and the table record of each phenotype. Pure, so blocks of variants render in parallel.
+    /// of each phenotype. Pure, so blocks of variants render in parallel.
     pub fn render(&self, v: &BimRecord, a1_alt: bool, results: &[TestResult]) -> Rendered {
+        use Field::{Int, Str, G6, P};
         let (a1, omitted) = if a1_alt {
             (&v.alt, &v.reference)
         } else {
             (&v.reference, &v.alt)
         };
-        let mut lines = Vec::with_capacity(results.len());
-        let mut records = Vec::with_capacity(results.len());
+        let mut text = String::with_capacity(results.len() * 96);
+        let mut ends = Vec::with_capacity(results.len());
         for (r, ph) in results.iter().zip(&self.phenos) {
             let err = r.err.map_or(".", |e| e.as_str());
-            let freq = g6(r.a1_freq);
-            let line = match (self.format, ph.binary) {
-                (OutputFormat::Plink2, false) => format!(
-                    "{}\t{}\t{}\t{}\t{}\tY\t{a1}\t{omitted}\t{freq}\tADD\t{}\t{}\t{}\t{}\t{}\t{err}\n",
-                    v.chrom,
-                    v.pos,
-                    v.id,
-                    v.reference,
-                    v.alt,
-                    r.obs_ct,
-                    g6(r.beta),
-                    g6(r.se),
-                    g6(r.stat),
-                    p_from_ln(r.ln_p)
+            let (chrom, pos, id) = (Str(&v.chrom), Int(v.pos), Str(&v.id));
+            let obs = Int(r.obs_ct as i64);
+            match (self.format, ph.binary) {
+                (OutputFormat::Plink2, false) => line(
+                    &mut text,
+                    '\t',
+                    &[
+                        chrom,
+                        pos,
+                        id,
+                        Str(&v.reference),
+                        Str(&v.alt),
+                        Str("Y"),
+                        Str(a1),
+                        Str(omitted),
+                        G6(r.a1_freq),
+                        Str("ADD"),
+                        obs,
+                        G6(r.beta),
+                        G6(r.se),
+                        G6(r.stat),
+                        P(r.ln_p),
+                        Str(err),
+                    ],
                 ),
-                (OutputFormat::Plink2, true) => format!(
-                    "{}\t{}\t{}\t{}\t{}\tY\t{a1}\t{omitted}\t{freq}\t{}\tADD\t{}\t{}\t{}\t{}\t{}\t{err}\n",
-                    v.chrom,
-                    v.pos,
-                    v.id,
-                    v.reference,
-                    v.alt,
-                    if r.firth == Some(true) { "Y" } else { "N" },
-                    r.obs_ct,
-                    g6(r.beta.exp()),
-                    g6(r.se),
-                    g6(r.stat),
-                    p_from_ln(r.ln_p)
+                (OutputFormat::Plink2, true) => line(
+                    &mut text,
+                    '\t',
+                    &[
+                        chrom,
+                        pos,
+                        id,
+                        Str(&v.reference),
+                        Str(&v.alt),
+                        Str("Y"),
+                        Str(a1),
+                        Str(omitted),
+                        G6(r.a1_freq),
+                        Str(if r.firth == Some(true) { "Y" } else { "N" }),
+                        Str("ADD"),
+                        obs,
+                        G6(r.beta.exp()),
+                        G6(r.se),
+                        G6(r.stat),
+                        P(r.ln_p),
+                        Str(err),
+                    ],
                 ),
-                (OutputFormat::Regenie, _) => format!(
-                    "{} {} {} {omitted} {a1} {freq} {} ADD {} {} {} {}\n",
-                    v.chrom,
-                    v.pos,
-                    v.id,
-                    r.obs_ct,
-                    g6(r.beta),
-                    g6(r.se),
-                    g6(r.stat * r.stat),
-                    g6(log10p(r.ln_p))
+                (OutputFormat::Regenie, _) => line(
+                    &mut text,
+                    ' ',
+                    &[
+                        chrom,
+                        pos,
+                        id,
+                        Str(omitted),
+                        Str(a1),
+                        G6(r.a1_freq),
+                        obs,
+                        Str("ADD"),
+                        G6(r.beta),
+                        G6(r.se),
+                        G6(r.stat * r.stat),
+                        G6(log10p(r.ln_p)),
+                    ],
                 ),
-                (OutputFormat::Ssf, _) => {
-                    let na = |s: String| if s == "NA" { "#NA".to_owned() } else { s };
-                    format!(
-                        "{}\t{}\t{a1}\t{omitted}\t{}\t{}\t{}\t{}\t{}\t{}\n",
-                        v.chrom,
-                        v.pos,
-                        na(g6(r.beta)),
-                        na(g6(r.se)),
-                        na(freq.clone()),
-                        na(p_from_ln(r.ln_p)),
-                        v.id,
-                        r.obs_ct
-                    )
-                }
-            };
-            lines.push(line);
-            let some = |x: f64| x.is_finite().then_some(x);
-            records.push(GwasRecord {
-                pheno: ph.name.clone(),
-                chrom: v.chrom.clone(),
-                pos: v.pos,
-                id: v.id.clone(),
-                reference: v.reference.clone(),
-                alt: v.alt.clone(),
-                a1: a1.clone(),
-                omitted: omitted.clone(),
-                a1_freq: some(r.a1_freq),
-                model: if ph.binary { "logistic" } else { "linear" }.into(),
-                firth: r.firth,
-                test: "ADD".into(),
-                obs_ct: r.obs_ct as i64,
-                beta: some(r.beta),
-                se: some(r.se),
-                stat: some(r.stat),
-                p: some(r.ln_p.exp()),
-                log10p: some(log10p(r.ln_p)),
-                errcode: r.err.map(|e| e.as_str().to_owned()),
-            });
+                (OutputFormat::Ssf, _) => line(
+                    &mut text,
+                    '\t',
+                    &[
+                        chrom,
+                        pos,
+                        Str(a1),
+                        Str(omitted),
+                        Field::G6Ssf(r.beta),
+                        Field::G6Ssf(r.se),
+                        Field::G6Ssf(r.a1_freq),
+                        Field::PSsf(r.ln_p),
+                        id,
+                        obs,
+                    ],
+                ),
+            }
+            ends.push(text.len());
         }
-        Rendered { lines, records }
+        Rendered { text, ends }
     }
 }
 
@@ -149,7 +194,99 @@ pub struct Outputs {
     texts: Vec<Text>,
     parquet_path: PathBuf,
     sink: FrameSink,
-    pending: Vec<GwasRecord>,
+    pending: Pending,
+}
+
+/// GwasTable rows not yet written, column by column: rows are appended straight into the
+/// columns (no record per row to build, move and convert), on the writer's thread.
+#[derive(Default)]
+struct Pending {
+    rows: usize,
+    pheno: Vec<Option<String>>,
+    chrom: Vec<Option<String>>,
+    pos: Vec<Option<i64>>,
+    id: Vec<Option<String>>,
+    reference: Vec<Option<String>>,
+    alt: Vec<Option<String>>,
+    a1: Vec<Option<String>>,
+    omitted: Vec<Option<String>>,
+    a1_freq: Vec<Option<f64>>,
+    model: Vec<Option<String>>,
+    firth: Vec<Option<bool>>,
+    test: Vec<Option<String>>,
+    obs_ct: Vec<Option<i64>>,
+    beta: Vec<Option<f64>>,
+    se: Vec<Option<f64>>,
+    stat: Vec<Option<f64>>,
+    p: Vec<Option<f64>>,
+    log10p: Vec<Option<f64>>,
+    errcode: Vec<Option<String>>,
+}
+
+impl Pending {
+    fn push(&mut self, v: &BimRecord, a1_alt: bool, r: &TestResult, ph: &PhenoInfo) {
+        let (a1, omitted) = if a1_alt {
+            (&v.alt, &v.reference)
+        } else {
+            (&v.reference, &v.alt)
+        };
+        let some = |x: f64| x.is_finite().then_some(x);
+        self.rows += 1;
+        self.pheno.push(Some(ph.name.clone()));
+        self.chrom.push(Some(v.chrom.clone()));
+        self.pos.push(Some(v.pos));
+        self.id.push(Some(v.id.clone()));
+        self.reference.push(Some(v.reference.clone()));
+        self.alt.push(Some(v.alt.clone()));
+        self.a1.push(Some(a1.clone()));
+        self.omitted.push(Some(omitted.clone()));
+        self.a1_freq.push(some(r.a1_freq));
+        self.model
+            .push(Some(if ph.binary { "logistic" } else { "linear" }.into()));
+        self.firth.push(r.firth);
+        self.test.push(Some("ADD".into()));
+        self.obs_ct.push(Some(r.obs_ct as i64));
+        self.beta.push(some(r.beta));
+        self.se.push(some(r.se));
+        self.stat.push(some(r.stat));
+        self.p.push(some(r.ln_p.exp()));
+        self.log10p.push(some(log10p(r.ln_p)));
+        self.errcode.push(r.err.map(|e| e.as_str().to_owned()));
+    }
+
+    /// The rows as a GwasTable frame (columns in [`GwasTable::COLUMNS`] order); empties
+    /// the buffer.
+    fn take_frame(&mut self) -> Frame {
+        use std::mem::take as t;
+        use ColumnData::{Bool, Str, F64, I64};
+        let data = [
+            Str(t(&mut self.pheno)),
+            Str(t(&mut self.chrom)),
+            I64(t(&mut self.pos)),
+            Str(t(&mut self.id)),
+            Str(t(&mut self.reference)),
+            Str(t(&mut self.alt)),
+            Str(t(&mut self.a1)),
+            Str(t(&mut self.omitted)),
+            F64(t(&mut self.a1_freq)),
+            Str(t(&mut self.model)),
+            Bool(t(&mut self.firth)),
+            Str(t(&mut self.test)),
+            I64(t(&mut self.obs_ct)),
+            F64(t(&mut self.beta)),
+            F64(t(&mut self.se)),
+            F64(t(&mut self.stat)),
+            F64(t(&mut self.p)),
+            F64(t(&mut self.log10p)),
+            Str(t(&mut self.errcode)),
+        ];
+        self.rows = 0;
+        let mut frame = Frame::default();
+        for (name, d) in GwasTable::COLUMNS.iter().zip(data) {
+            frame.push(*name, d);
+        }
+        frame
+    }
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> AssocError + '_ {
@@ -222,26 +359,38 @@ impl Outputs {
             texts,
             parquet_path,
             sink,
-            pending: Vec::new(),
+            pending: Pending::default(),
         })
     }
 
-    /// Appends one rendered variant.
-    pub fn write(&mut self, rendered: Rendered) -> Result<()> {
-        for (line, t) in rendered.lines.iter().zip(&mut self.texts) {
-            t.out.write_all(line.as_bytes()).map_err(io_err(&t.path))?;
+    /// Appends one variant: its rendered lines and its results (`results[i]` belongs to
+    /// phenotype `i`) for the table.
+    pub fn write(
+        &mut self,
+        v: &BimRecord,
+        a1_alt: bool,
+        results: &[TestResult],
+        rendered: Rendered,
+    ) -> Result<()> {
+        let mut start = 0;
+        for (&end, t) in rendered.ends.iter().zip(&mut self.texts) {
+            t.out
+                .write_all(&rendered.text.as_bytes()[start..end])
+                .map_err(io_err(&t.path))?;
+            start = end;
         }
-        self.pending.extend(rendered.records);
-        if self.pending.len() >= 16_384 {
+        for (r, ph) in results.iter().zip(&self.renderer.phenos) {
+            self.pending.push(v, a1_alt, r, ph);
+        }
+        if self.pending.rows >= 16_384 {
             self.flush_table()?;
         }
         Ok(())
     }
 
     fn flush_table(&mut self) -> Result<()> {
-        if !self.pending.is_empty() {
-            self.sink.write(&GwasTable::frame_of(&self.pending))?;
-            self.pending.clear();
+        if self.pending.rows > 0 {
+            self.sink.write(&self.pending.take_frame())?;
         }
         Ok(())
     }

@@ -126,7 +126,7 @@ pub fn scan(
                                     },
                                 });
                             }
-                            outputs.write(rendered)?;
+                            outputs.write(v, o.a1_alt, &o.results, rendered)?;
                             tested += 1;
                         }
                     }
