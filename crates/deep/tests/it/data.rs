@@ -164,7 +164,10 @@ fn crop_keeps_a_lopsided_structure_whole() {
     for (i, &n) in counts.iter().enumerate() {
         assert_eq!(ds.item_volume[i], n as f64);
         let in_mask = ds.mask(i).iter().map(|&v| usize::from(v)).sum::<usize>();
-        assert_eq!(in_mask, n, "subject {i}: the mask holds the whole structure");
+        assert_eq!(
+            in_mask, n,
+            "subject {i}: the mask holds the whole structure"
+        );
     }
 }
 
