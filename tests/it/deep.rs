@@ -340,9 +340,8 @@ fn bad_inputs_fail_with_the_file_named() {
 }
 
 /// `simulate` → `train` at 16³: the classifier beats chance clearly. The volume R² (within
-/// structure) is printed, not asserted: on this grid most deep structures are 2–8 voxels and
-/// five epochs do not teach the head their subject-level volume (the toy cohort of the deep
-/// crate's tests, with larger objects, asserts it).
+/// structure) is printed, not asserted: five epochs of all three tasks do not get past the
+/// volume loss's plateau (see the next test).
 #[test]
 fn simulated_cohort_classifier_beats_chance() {
     let dir = tempfile::tempdir().unwrap();
@@ -400,4 +399,60 @@ fn simulated_cohort_classifier_beats_chance() {
         accuracy > 3.0 * chance,
         "accuracy {accuracy}, chance {chance}"
     );
+}
+
+/// `simulate` (32³ images) → `train` of the volume head alone on 16³ crops: each subject's
+/// volume is learned within its structure (test-split R², averaged over structures, > 0.5).
+/// The loss sits near 1 for about eight epochs before it falls, hence twenty.
+#[test]
+fn simulated_cohort_volume_is_learned_within_structure() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    let out = dir.path().join("train");
+    run(&[
+        "simulate",
+        "--out",
+        crate::s(&sim),
+        "--samples",
+        "48",
+        "--variants",
+        "100",
+        "--size",
+        "32",
+        "--seed",
+        "3",
+        "-q",
+    ]);
+    run(&[
+        "train",
+        "--sim-dir",
+        crate::s(&sim),
+        "--out",
+        crate::s(&out),
+        "--size",
+        "16",
+        "--feature-maps",
+        "4,8,16",
+        "--bottleneck",
+        "32",
+        "--tasks",
+        "volume",
+        "--balance",
+        "equal",
+        "--epochs",
+        "20",
+        "--patience",
+        "0",
+        "--lr",
+        "0.003",
+        "--seed",
+        "1",
+        "-q",
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("test_metrics.json")).unwrap())
+            .unwrap();
+    let r2 = metrics["volume_r2"].as_f64().unwrap();
+    eprintln!("volume R² within structure {r2}");
+    assert!(r2 > 0.5, "volume R² within structure {r2}");
 }
