@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use biomarker_tables::{AssocTable, TableKind};
 use ndarray::Array3;
 use nifti::writer::WriterOptions;
 
@@ -39,6 +40,14 @@ pub(crate) fn cohort(dir: &Path) {
     std::fs::write(dir.join("images.tsv"), manifest).unwrap();
     let ages: String = (0..12).map(|s| format!("S{s}\t{}\n", 60 + 2 * s)).collect();
     std::fs::write(dir.join("covariates.tsv"), format!("IID\tage\n{ages}")).unwrap();
+    // AD (2) vs CN (1): six of each, so 5-fold cross-validation has a case and a control in
+    // every fold, and mixed over the sizes, so no structure separates them perfectly.
+    let ad: String = [2, 1, 1, 2, 2, 1, 2, 1, 1, 2, 1, 2]
+        .iter()
+        .enumerate()
+        .map(|(s, d)| format!("S{s}\t{d}\n"))
+        .collect();
+    std::fs::write(dir.join("phenotypes.tsv"), format!("IID\tad_vs_cn\n{ad}")).unwrap();
     std::fs::write(dir.join("labels.tsv"), "label\tname\n1\tball\n2\tbox\n").unwrap();
 }
 
@@ -138,20 +147,51 @@ fn train_resume_encode_and_experiment() {
     args.extend_from_slice(TINY);
     let table = run(&args);
     assert_eq!(table.lines().count(), 10, "header + 9 runs:\n{table}");
-    assert!(table
+    let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
+    assert_eq!(
+        header,
+        [
+            "run",
+            "tasks",
+            "balance",
+            "dice",
+            "recon_mse",
+            "accuracy",
+            "volume_r2",
+            "pc1_volume_abs_r",
+            "pc1_age_abs_r",
+            "ad_auc_cv"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = table
         .lines()
-        .next()
-        .unwrap()
-        .ends_with("pc1_volume_abs_r\tpc1_age_abs_r"));
-    for line in table.lines().skip(1) {
-        let age_r: f64 = line
-            .rsplit('\t')
-            .next()
-            .unwrap()
-            .parse()
-            .expect("PC1-age correlation");
-        assert!((0.0..=1.0).contains(&age_r), "{line}");
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let number = |v: &str| -> f64 { v.parse().unwrap_or_else(|_| panic!("{v:?} in\n{table}")) };
+    for row in &rows {
+        let has = |t: &str| row[1].split(',').any(|x| x == t);
+        // A task's metrics are given exactly when the run trained it.
+        for (col, task) in [(3, "recon"), (4, "recon"), (5, "class"), (6, "volume")] {
+            assert_eq!(row[col] != "NA", has(task), "{row:?}");
+        }
+        if has("recon") {
+            assert!((0.0..=1.0).contains(&number(row[3])), "{row:?}");
+            assert!((0.0..=1.0).contains(&number(row[4])), "{row:?}");
+        }
+        if has("class") {
+            assert!((0.0..=1.0).contains(&number(row[5])), "{row:?}");
+        }
+        if has("volume") {
+            assert!(number(row[6]) <= 1.0, "{row:?}");
+        }
+        // Every run's features have a downstream value.
+        for col in [7, 8] {
+            assert!((0.0..=1.0).contains(&number(row[col])), "{row:?}");
+        }
+        assert!((0.0..=1.0).contains(&number(row[9])), "{row:?}");
     }
+    downstream_matches_pca_and_assoc(&exp, "recon+class+volume.gradnorm", &rows[8]);
     let modified =
         std::fs::metadata(exp.join("runs/recon+class+volume.gradnorm/model.safetensors"))
             .unwrap()
@@ -164,6 +204,111 @@ fn train_resume_encode_and_experiment() {
         .modified()
         .unwrap();
     assert_eq!(modified, after, "finished runs are not retrained");
+}
+
+/// The named run's downstream numbers equal what `pca` and `assoc` give on its features.
+fn downstream_matches_pca_and_assoc(exp: &Path, name: &str, row: &[&str]) {
+    assert_eq!(row[0], name);
+    let runs = exp.join("runs").join(name);
+    let pcs = exp.join("check-pca");
+    run(&[
+        "-q",
+        "pca",
+        "--features",
+        crate::s(&runs.join("features.tsv")),
+        "--out",
+        crate::s(&pcs),
+    ]);
+    let ours = std::fs::read_to_string(runs.join("feature-pcs.tsv")).unwrap();
+    let theirs = std::fs::read_to_string(pcs.join("feature-pcs.tsv")).unwrap();
+    let data = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(data(&ours), data(&theirs), "PC1 scores differ from `pca`");
+    // Per structure: (|r| of PC1 with the volume, |r| with age, CV AUC) from downstream.tsv;
+    // None where the experiment could not fit the model (NA).
+    type Row = (String, [Option<f64>; 3]);
+    let per: Vec<Row> = std::fs::read_to_string(runs.join("downstream.tsv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let v = |i: usize| f[i].parse::<f64>().ok();
+            (
+                f[0].to_owned(),
+                [v(2).map(f64::abs), v(3).map(f64::abs), v(5)],
+            )
+        })
+        .collect();
+    assert_eq!(per.len(), 2);
+    let assoc = |args: &[&str]| -> biomarker_tables::AssocRecord {
+        let out = exp.join("check-assoc");
+        let features = pcs.join("feature-pcs.tsv");
+        let mut all = vec!["-q", "assoc", "--features", crate::s(&features)];
+        all.extend_from_slice(&["--out", crate::s(&out)]);
+        all.extend_from_slice(args);
+        run(&all);
+        // The Parquet copy: the text one writes the empty covariate list as NA, which its
+        // reader refuses.
+        let t = AssocTable::read(&out.join("assoc.parquet")).unwrap();
+        assert_eq!(t.records.len(), 1);
+        t.records[0].clone()
+    };
+    let targets = exp.join("test-targets.tsv");
+    let pheno = exp.parent().unwrap().join("phenotypes.tsv");
+    let mut compared = 0;
+    for (structure, [vol_r, age_r, auc]) in &per {
+        let predictor = format!("{structure}_PC1");
+        for (outcome, want) in [(format!("vol_{structure}"), vol_r), ("age".into(), age_r)] {
+            let Some(want) = want else { continue };
+            let r2 = assoc(&[
+                "--pheno",
+                crate::s(&targets),
+                "--outcome",
+                &outcome,
+                "--predictor",
+                &predictor,
+            ])
+            .r2
+            .unwrap();
+            assert!(
+                (r2.sqrt() - want).abs() < 1e-6,
+                "{outcome} ~ {predictor}: assoc R² {r2}, experiment |r| {want}"
+            );
+            compared += 1;
+        }
+        if let Some(auc) = auc {
+            let got = assoc(&[
+                "--pheno",
+                crate::s(&pheno),
+                "--model",
+                "logistic",
+                "--outcome",
+                "ad_vs_cn",
+                "--predictor",
+                &predictor,
+            ])
+            .auc_cv
+            .unwrap();
+            assert!(
+                (got - auc).abs() < 1e-6,
+                "{structure}: assoc CV AUC {got}, experiment {auc}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 3, "too few numbers to compare: {per:?}");
+    // The table's cells are the means over the structures that have a value.
+    for (k, col) in [7, 8, 9].into_iter().enumerate() {
+        let have: Vec<f64> = per.iter().filter_map(|p| p.1[k]).collect();
+        let mean = have.iter().sum::<f64>() / have.len() as f64;
+        let cell: f64 = row[col].parse().unwrap();
+        assert!((cell - mean).abs() < 1e-6, "column {col}: {cell} vs {mean}");
+    }
 }
 
 #[test]
@@ -194,12 +339,11 @@ fn bad_inputs_fail_with_the_file_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected cpu or cuda:N"));
 }
 
-/// `simulate` → `train` at 16³: the classifier beats chance clearly and the volume head
-/// explains most of the volume target on the test split. Left/right twins look alike after
-/// centroid cropping, so accuracy is capped well below 1. The within-structure R² is printed,
-/// not asserted: on this tiny grid a structure is a handful of voxels.
+/// `simulate` → `train` at 16³: the classifier beats chance clearly. The volume R² (within
+/// structure) is printed, not asserted: five epochs of all three tasks do not get past the
+/// volume loss's plateau (see the next test).
 #[test]
-fn simulated_cohort_classifier_beats_chance_and_volume_is_learned() {
+fn simulated_cohort_classifier_beats_chance() {
     let dir = tempfile::tempdir().unwrap();
     let sim = dir.path().join("sim");
     let out = dir.path().join("train");
@@ -247,14 +391,68 @@ fn simulated_cohort_classifier_beats_chance_and_volume_is_learned() {
         - 1;
     let chance = 1.0 / structures as f64;
     let accuracy = metrics["accuracy"].as_f64().unwrap();
-    let r2 = metrics["volume_r2"].as_f64().unwrap();
     eprintln!(
-        "accuracy {accuracy} (chance {chance}), volume R² {r2}, within-structure R² {}",
-        metrics["volume_r2_within"]
+        "accuracy {accuracy} (chance {chance}), volume R² within structure {}",
+        metrics["volume_r2"]
     );
     assert!(
         accuracy > 3.0 * chance,
         "accuracy {accuracy}, chance {chance}"
     );
-    assert!(r2 > 0.5, "volume R² {r2}");
+}
+
+/// `simulate` (32³ images) → `train` of the volume head alone on 16³ crops: each subject's
+/// volume is learned within its structure (test-split R², averaged over structures, > 0.5).
+/// The loss sits near 1 for about eight epochs before it falls, hence twenty.
+#[test]
+fn simulated_cohort_volume_is_learned_within_structure() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    let out = dir.path().join("train");
+    run(&[
+        "simulate",
+        "--out",
+        crate::s(&sim),
+        "--samples",
+        "48",
+        "--variants",
+        "100",
+        "--size",
+        "32",
+        "--seed",
+        "3",
+        "-q",
+    ]);
+    run(&[
+        "train",
+        "--sim-dir",
+        crate::s(&sim),
+        "--out",
+        crate::s(&out),
+        "--size",
+        "16",
+        "--feature-maps",
+        "4,8,16",
+        "--bottleneck",
+        "32",
+        "--tasks",
+        "volume",
+        "--balance",
+        "equal",
+        "--epochs",
+        "20",
+        "--patience",
+        "0",
+        "--lr",
+        "0.003",
+        "--seed",
+        "1",
+        "-q",
+    ]);
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("test_metrics.json")).unwrap())
+            .unwrap();
+    let r2 = metrics["volume_r2"].as_f64().unwrap();
+    eprintln!("volume R² within structure {r2}");
+    assert!(r2 > 0.5, "volume R² within structure {r2}");
 }

@@ -4,9 +4,9 @@
 //! linear layer to the bottleneck `z` (the last shared layer). Decoder (mirror): linear–ReLU,
 //! per level an upsampling step (transposed conv k2 s2, or nearest ×2 + Conv3d(3³)) with ReLU,
 //! and a final Conv3d(3³) to one channel of logits (sigmoid = reconstruction). Heads on `z`:
-//! MLP → structure logits (softmax), MLP → standardized volume. The strided residual variant
-//! ([`crate::residual`]) replaces pooling by strided convolutions with concatenated skips and
-//! dropout; the bottleneck and heads are the same.
+//! MLP → structure logits (softmax), MLP → volume (log volume as a z-score within the item's
+//! structure). The strided residual variant ([`crate::residual`]) replaces pooling by strided
+//! convolutions with concatenated skips and dropout; the bottleneck and heads are the same.
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -170,7 +170,7 @@ pub struct Outputs {
     pub recon_logits: Tensor,
     /// Structure logits `[N, classes]`.
     pub class_logits: Tensor,
-    /// Standardized volume predictions `[N]`.
+    /// Volume predictions `[N]` (z-scores within structure).
     pub volume: Tensor,
 }
 
@@ -340,7 +340,7 @@ impl Model {
         self.cls2.forward(&self.cls1.forward(z)?.relu()?)
     }
 
-    /// Standardized volume predictions `[N]` from bottleneck vectors.
+    /// Volume predictions `[N]` (z-scores within structure) from bottleneck vectors.
     pub fn regress(&self, z: &Tensor) -> Result<Tensor> {
         Ok(self
             .vol2

@@ -27,7 +27,7 @@ use crate::balance::{BalanceConfig, Balancer, Task};
 use crate::data::{Batch, Dataset, Split, VolumeScaler};
 use crate::error::{ensure_config, DeepError, Result};
 use crate::loss::{cross_entropy, mse, recon_loss, ReconLoss};
-use crate::metrics::{dice, r_squared};
+use crate::metrics::{dice, mean_r2_within};
 use crate::model::{Model, ModelConfig};
 use crate::optim::{AdamW, AdamWConfig};
 use crate::variants::{l1_gradient, ActivationHistogram, Variants};
@@ -114,19 +114,22 @@ pub struct Evaluation {
     pub recon_mse: f64,
     /// Structure classification accuracy.
     pub accuracy: f64,
-    /// R² of the volume target (pooled standardized log volume) over all structures; mostly
-    /// measures the differences between structures.
+    /// Volume R²: per structure, the R² of the predicted against the true log volume (both
+    /// z-scores within the structure), averaged over structures. This is the subject-level
+    /// signal a genetic study needs; differences between structures do not count.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub volume_r2: f64,
-    /// R² of the volume within structure: prediction and truth both as z-scores of their own
-    /// structure's log volume. This is the subject-level signal a genetic study needs.
-    #[serde(default)]
-    pub volume_r2_within: f64,
     /// Mean Dice of the thresholded reconstruction per structure.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dice_by_structure: BTreeMap<String, f64>,
     /// Distribution of the bottleneck activations over the items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bottleneck: Option<ActivationHistogram>,
+}
+
+/// Reads a number written by serde_json, where NaN was written as `null`.
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// One line of the training log.
@@ -319,8 +322,7 @@ impl Trainer {
         }
         let mut loss_sums = vec![0.0; self.config.tasks.len()];
         let (mut dice_sum, mut mse_sum, mut correct) = (0.0, 0.0, 0usize);
-        let (mut vol_pred, mut vol_true) = (Vec::new(), Vec::new());
-        let (mut within_pred, mut within_true) = (Vec::new(), Vec::new());
+        let (mut vol_pred, mut vol_true, mut vol_group) = (Vec::new(), Vec::new(), Vec::new());
         let n_structures = data.structures.len();
         let (mut dice_s, mut count_s) = (vec![0.0; n_structures], vec![0usize; n_structures]);
         let mut z_values: Vec<f32> = Vec::new();
@@ -364,16 +366,11 @@ impl Trainer {
             let pred = out.class_logits.argmax(1)?.to_vec1::<u32>()?;
             let labels = batch.labels.to_vec1::<u32>()?;
             correct += pred.iter().zip(&labels).filter(|(a, b)| a == b).count();
-            // R² within structure: both sides as z-scores of their own structure.
-            let structure = chunk.iter().map(|&i| data.item_structure[i] as usize);
             let pred = out.volume.to_dtype(DType::F64)?.to_vec1::<f64>()?;
             let truth = batch.volumes.to_dtype(DType::F64)?.to_vec1::<f64>()?;
-            for ((s, p), t) in structure.zip(pred).zip(truth) {
-                within_pred.push(scaler.within(s, p));
-                within_true.push(scaler.within(s, t));
-                vol_pred.push(p);
-                vol_true.push(t);
-            }
+            vol_pred.extend(pred);
+            vol_true.extend(truth);
+            vol_group.extend(chunk.iter().map(|&i| data.item_structure[i] as usize));
         }
         let n = items.len() as f64;
         for (i, &task) in self.config.tasks.iter().enumerate() {
@@ -383,8 +380,7 @@ impl Trainer {
         ev.dice = dice_sum / n;
         ev.recon_mse = mse_sum / n;
         ev.accuracy = correct as f64 / n;
-        ev.volume_r2 = r_squared(&vol_pred, &vol_true);
-        ev.volume_r2_within = r_squared(&within_pred, &within_true);
+        ev.volume_r2 = mean_r2_within(&vol_pred, &vol_true, &vol_group, n_structures);
         for (s, name) in data.structures.iter().enumerate() {
             if count_s[s] > 0 {
                 ev.dice_by_structure

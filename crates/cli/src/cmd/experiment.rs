@@ -1,15 +1,19 @@
 //! `biomarker-gwas experiment`: the study's design grid in one command. Runs each task alone,
 //! reconstruction + class, reconstruction + volume and all three, every multi-task set with
 //! equal weights and with GradNorm; each run lives in `runs/<name>/`, resumes from its
-//! checkpoints and is skipped once finished. Writes `results.tsv` with test-split metrics and
-//! the downstream value of the features (per structure, |correlation| of the features' first
-//! principal component with volume and with age, averaged over structures).
+//! checkpoints and is skipped once finished. Writes `results.tsv` with test-split metrics
+//! (reconstruction Dice and MSE, class accuracy, volume R² within structure) and the downstream
+//! value of the features, computed by the `pca` and `assoc` code (see [`downstream`]): PC1's
+//! |correlation| with volume and with age, and the cross-validated AD vs CN AUC, each averaged
+//! over structures.
+
+mod downstream;
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use biomarker_deep::balance::{BalanceConfig, Task};
-use biomarker_deep::data::{Dataset, Split};
+use biomarker_deep::data::Dataset;
 use biomarker_deep::device::parse_device;
 use biomarker_deep::encode::{encode, load_model};
 use biomarker_deep::train::Evaluation;
@@ -41,6 +45,19 @@ pub struct ExperimentArgs {
     /// each row starts from this command's model options.
     #[arg(long)]
     pub grid: Option<std::path::PathBuf>,
+    /// Phenotype table with the AD vs CN case/control column (default: phenotypes.tsv of
+    /// --sim-dir, if any); without one the AD AUC is NA.
+    #[arg(long)]
+    pub pheno: Option<PathBuf>,
+    /// Case/control column of AD vs CN (1/2 or 0/1 coded, other diagnoses missing).
+    #[arg(long, default_value = "ad_vs_cn")]
+    pub ad_column: String,
+    /// Folds of the cross-validated AD AUC (stratified; as `assoc --cv-folds`).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..))]
+    pub cv_folds: u32,
+    /// Seed of the cross-validation folds.
+    #[arg(long, default_value_t = 1)]
+    pub cv_seed: u64,
 }
 
 /// Age per subject of `data` from the covariate table, if one is given or found.
@@ -120,41 +137,6 @@ pub fn grid(alpha: f64, balance_lr: f64) -> Vec<GridRun> {
     runs
 }
 
-/// Mean over structures of |corr(PC1 of the features, target)| on the `items` whose target
-/// is known.
-fn pc1_correlation(
-    table: &biomarker_tables::FeatureTable,
-    data: &Dataset,
-    items: &[usize],
-    target: impl Fn(usize) -> Option<f64>,
-) -> f64 {
-    let mut total = 0.0;
-    let mut count = 0;
-    for s in 0..data.structures.len() {
-        let rows: Vec<usize> = items
-            .iter()
-            .copied()
-            .filter(|&i| data.item_structure[i] as usize == s && target(i).is_some())
-            .collect();
-        if rows.len() < 3 {
-            continue;
-        }
-        let x: Vec<&[f64]> = rows.iter().map(|&i| table.row(i)).collect();
-        let y: Vec<f64> = rows.iter().filter_map(|&i| target(i)).collect();
-        let score = first_pc_scores(&x);
-        let r = pearson(&score, &y);
-        if r.is_finite() {
-            total += r.abs();
-            count += 1;
-        }
-    }
-    if count == 0 {
-        f64::NAN
-    } else {
-        total / count as f64
-    }
-}
-
 /// A number for the results table (`NA` when undefined).
 fn num(v: f64) -> String {
     if v.is_finite() {
@@ -162,48 +144,6 @@ fn num(v: f64) -> String {
     } else {
         "NA".into()
     }
-}
-
-/// Scores on the first principal component (power iteration on the centred covariance).
-fn first_pc_scores(x: &[&[f64]]) -> Vec<f64> {
-    let (n, d) = (x.len(), x[0].len());
-    let mean: Vec<f64> = (0..d)
-        .map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n as f64)
-        .collect();
-    let c: Vec<Vec<f64>> = x
-        .iter()
-        .map(|r| r.iter().zip(&mean).map(|(a, m)| a - m).collect())
-        .collect();
-    let mut v = vec![1.0 / (d as f64).sqrt(); d];
-    for _ in 0..200 {
-        let s: Vec<f64> = c
-            .iter()
-            .map(|r| r.iter().zip(&v).map(|(a, b)| a * b).sum())
-            .collect();
-        let mut w = vec![0.0; d];
-        for (r, si) in c.iter().zip(&s) {
-            for j in 0..d {
-                w[j] += r[j] * si;
-            }
-        }
-        let norm = w.iter().map(|a| a * a).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            break;
-        }
-        v = w.iter().map(|a| a / norm).collect();
-    }
-    c.iter()
-        .map(|r| r.iter().zip(&v).map(|(a, b)| a * b).sum())
-        .collect()
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
 }
 
 /// Runs `experiment`.
@@ -214,11 +154,38 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let params = serde_json::json!({ "size": args.data.size, "device": args.data.device, "epochs": args.model.epochs, "alpha": args.model.alpha });
     let mut manifest = run_manifest::start("experiment", params);
     let (data, split) = load_and_split(&args.data, &args.model, &args.out, &mut manifest)?;
-    let test = data.items_in(&split, Split::Test);
     let ages = read_ages(&args, &data)?;
-    let mut lines = vec![
-        "run\ttasks\tbalance\tdice\trecon_mse\taccuracy\tvolume_r2\tvolume_r2_within\tpc1_volume_abs_r\tpc1_age_abs_r".to_string(),
-    ];
+    let ad = match (&args.pheno, &args.data.sim_dir) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(d)) if d.join("phenotypes.tsv").exists() => Some(d.join("phenotypes.tsv")),
+        _ => None,
+    };
+    if let Some(p) = &ad {
+        manifest.add_input(p)?;
+    }
+    manifest.seeds.insert("cv_folds".into(), args.cv_seed);
+    let targets = downstream::Targets::write(
+        &args.out.join("test-targets.tsv"),
+        &data,
+        &split,
+        ages.as_deref(),
+        ad.map(|p| (p, args.ad_column.clone())),
+        args.cv_folds as usize,
+        args.cv_seed,
+    )?;
+    let mut lines = vec![[
+        "run",
+        "tasks",
+        "balance",
+        "dice",
+        "recon_mse",
+        "accuracy",
+        "volume_r2",
+        "pc1_volume_abs_r",
+        "pc1_age_abs_r",
+        "ad_auc_cv",
+    ]
+    .join("\t")];
     let runs: Vec<(GridRun, ModelArgs)> = match &args.grid {
         Some(path) => super::experiment_grid::read_grid(path, &args.model)?,
         None => grid(args.model.alpha, args.model.balance_lr)
@@ -250,28 +217,23 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         };
         let loaded = load_model(&dir, &device)?;
         let table = encode(&loaded, &data, None, row_model.batch_size, |_| {})?;
-        let pc1 = pc1_correlation(&table, &data, &test, |i| Some(data.item_volume[i]));
-        let pc1_age = match &ages {
-            Some(a) => format!(
-                "{:.6}",
-                pc1_correlation(&table, &data, &test, |i| a[data.item_subject[i]])
-            ),
-            None => "NA".into(),
-        };
+        let value = downstream::evaluate(&table, &dir, &targets)
+            .with_context(|| format!("downstream value of run {}", g.name))?;
         let has = |t: Task| g.tasks.contains(&t);
         let fmt = |ok: bool, v: f64| if ok { format!("{v:.6}") } else { "NA".into() };
         let tasks: Vec<&str> = g.tasks.iter().map(|t| t.name()).collect();
         let balance = super::experiment_grid::balance_name(&g.balance);
         lines.push(format!(
-            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{pc1_age}",
+            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             g.name,
             tasks.join(","),
             fmt(has(Task::Recon), eval.dice),
             fmt(has(Task::Recon), eval.recon_mse),
             fmt(has(Task::Class), eval.accuracy),
             fmt(has(Task::Volume), eval.volume_r2),
-            fmt(has(Task::Volume), eval.volume_r2_within),
-            num(pc1),
+            num(value.pc1_volume_abs_r),
+            num(value.pc1_age_abs_r),
+            num(value.ad_auc_cv),
         ));
     }
     let results = args.out.join("results.tsv");
@@ -282,6 +244,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         Ok(())
     })?;
     manifest.add_output(&results)?;
+    manifest.add_output(&targets.test_table)?;
     manifest.write(&args.out.join("manifest.json"))?;
     for l in &lines {
         println!("{l}");
@@ -306,16 +269,5 @@ mod tests {
         assert!(g
             .iter()
             .any(|r| r.name == "recon+class+volume.gradnorm" && r.tasks.len() == 3));
-    }
-
-    #[test]
-    fn first_pc_of_a_line_is_the_line() {
-        let rows: Vec<Vec<f64>> = (0..10)
-            .map(|i| vec![i as f64, 2.0 * i as f64 + 1.0])
-            .collect();
-        let x: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
-        let s = first_pc_scores(&x);
-        let t: Vec<f64> = (0..10).map(f64::from).collect();
-        assert!((pearson(&s, &t).abs() - 1.0).abs() < 1e-12);
     }
 }

@@ -318,7 +318,6 @@ impl Progress for BarProgress {
             dice = r.val.dice,
             accuracy = r.val.accuracy,
             volume_r2 = r.val.volume_r2,
-            volume_r2_within = r.val.volume_r2_within,
             seconds = r.seconds,
             "{} epoch done",
             self.label
@@ -438,8 +437,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         )
     })?;
     println!(
-        "test: dice {:.4}  recon MSE {:.5}  accuracy {:.4}  volume R² {:.4}  within-structure R² {:.4}",
-        eval.dice, eval.recon_mse, eval.accuracy, eval.volume_r2, eval.volume_r2_within
+        "test: dice {:.4}  recon MSE {:.5}  accuracy {:.4}  volume R² (within structure) {:.4}",
+        eval.dice, eval.recon_mse, eval.accuracy, eval.volume_r2
     );
     for f in [
         "model.safetensors",

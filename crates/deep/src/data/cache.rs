@@ -17,7 +17,7 @@ use crate::error::{DeepError, Result};
 use crate::train::save_tensors_atomic;
 
 /// Bumped whenever preprocessing changes meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct CacheMeta {

@@ -29,20 +29,14 @@ pub enum Split {
     Test,
 }
 
-/// Volume scaling fitted on the training split, all on `ln(1 + volume mm³)`.
+/// Volume scaling fitted on the training split, on `ln(1 + volume mm³)`, per structure.
 ///
-/// The regression target is the log volume standardized with one pooled mean and SD: a smooth,
-/// monotone function of the mask's voxel count that one network can fit for every structure.
-/// (A per-structure z-score as target makes the slope in voxel count differ by structure and
-/// the head collapses to predicting the mean.) The per-structure mean and SD turn predictions
-/// into within-structure z-scores, so the reported R² measures how well each subject's volume
-/// is predicted relative to its own structure, not the easy differences between structures.
+/// The regression target is each item's log volume as a z-score within its own structure, so
+/// the head must learn how large this subject's structure is, not which structure it is (a
+/// pooled target is explained almost entirely by the differences between structures, which
+/// the classifier already captures, and left the subject-level signal unlearned).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VolumeScaler {
-    /// Pooled mean of the log volume.
-    pub pooled_mean: f64,
-    /// Pooled SD of the log volume (1 where it would be 0).
-    pub pooled_sd: f64,
     /// Mean log volume per structure.
     pub mean: Vec<f64>,
     /// SD of the log volume per structure (1 where it would be 0).
@@ -50,19 +44,14 @@ pub struct VolumeScaler {
 }
 
 impl VolumeScaler {
-    /// Training target for a volume in mm³ (pooled z-score of the log volume).
-    pub fn standardize(&self, volume: f64) -> f64 {
-        (volume.ln_1p() - self.pooled_mean) / self.pooled_sd
+    /// Training target for a volume in mm³ of structure `s` (z-score of the log volume).
+    pub fn standardize(&self, s: usize, volume: f64) -> f64 {
+        (volume.ln_1p() - self.mean[s]) / self.sd[s]
     }
 
-    /// Back from a target to mm³.
-    pub fn unstandardize(&self, z: f64) -> f64 {
-        (z * self.pooled_sd + self.pooled_mean).exp_m1()
-    }
-
-    /// A target (or prediction) as a z-score within structure `s`.
-    pub fn within(&self, s: usize, z: f64) -> f64 {
-        (z * self.pooled_sd + self.pooled_mean - self.mean[s]) / self.sd[s]
+    /// Back from a target of structure `s` to mm³.
+    pub fn unstandardize(&self, s: usize, z: f64) -> f64 {
+        (z * self.sd[s] + self.mean[s]).exp_m1()
     }
 }
 
@@ -94,7 +83,7 @@ pub struct Batch {
     pub x: Tensor,
     /// Class labels `[N]` (u32).
     pub labels: Tensor,
-    /// Standardized volumes `[N]` (f32).
+    /// Log volumes as z-scores within each item's structure `[N]` (f32).
     pub volumes: Tensor,
 }
 
@@ -155,22 +144,15 @@ impl Dataset {
             .collect()
     }
 
-    /// Log-volume scaling fitted on `items` (the training items).
+    /// Per-structure log-volume scaling fitted on `items` (the training items).
     pub fn volume_scaler(&self, items: &[usize]) -> VolumeScaler {
         let k = self.structures.len();
         let mut per: Vec<Vec<f64>> = vec![Vec::new(); k];
         for &i in items {
             per[self.item_structure[i] as usize].push(self.item_volume[i].ln_1p());
         }
-        let all: Vec<f64> = per.iter().flatten().copied().collect();
-        let (pooled_mean, pooled_sd) = mean_sd(&all);
         let (mean, sd) = per.iter().map(|v| mean_sd(v)).unzip();
-        VolumeScaler {
-            pooled_mean,
-            pooled_sd,
-            mean,
-            sd,
-        }
+        VolumeScaler { mean, sd }
     }
 
     /// The batch of `items` on `device`.
@@ -184,7 +166,9 @@ impl Dataset {
         let labels: Vec<u32> = items.iter().map(|&i| self.item_structure[i]).collect();
         let volumes: Vec<f32> = items
             .iter()
-            .map(|&i| scaler.standardize(self.item_volume[i]) as f32)
+            .map(|&i| {
+                scaler.standardize(self.item_structure[i] as usize, self.item_volume[i]) as f32
+            })
             .collect();
         let n = items.len();
         Ok(Batch {

@@ -4,8 +4,12 @@
 //! 1. every map: per label, the voxel count, centroid and bounding box;
 //! 2. every map again: per structure, the mask in a fixed box. A structure whose population
 //!    bounding box (union over subjects) fits in `size³` is cropped around its population
-//!    centroid (mean of the subjects' centroids); a larger one (grey/white matter, CSF) has its
-//!    bounding cube resampled to `size³` by nearest neighbour.
+//!    centroid (mean of the subjects' centroids), shifted so that the bounding box lies inside:
+//!    the mask is the whole structure at the image's own voxel size, so its voxel count is the
+//!    volume. A larger one (grey/white matter, CSF) has its population bounding cube resampled
+//!    to `size³` by nearest neighbour; the cube is the same for every subject, so the mask's
+//!    voxel count stays proportional to the volume (absolute size is kept, not normalised
+//!    away as a per-subject box would).
 //!
 //! Volumes are voxel count × voxel volume (|pixdim₁·pixdim₂·pixdim₃|) of the original image.
 
@@ -161,8 +165,13 @@ pub fn plan_boxes(
             .max()
             .unwrap_or(1);
         if extent <= size {
+            // Centred on the population centroid, then shifted (if needed) so that every
+            // subject's structure lies wholly inside: a cut-off mask would hide part of the
+            // volume the target counts.
             let origin = std::array::from_fn(|a| {
-                (st.centroid_sum[a] / st.subjects as f64).round() as i64 - (size / 2) as i64
+                let centred =
+                    (st.centroid_sum[a] / st.subjects as f64).round() as i64 - (size / 2) as i64;
+                centred.clamp(st.hi[a] + 1 - size as i64, st.lo[a])
             });
             boxes.push(BoxSpec { origin, side: size });
         } else {

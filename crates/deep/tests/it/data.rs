@@ -126,6 +126,51 @@ fn masks_volumes_and_cache_from_nifti() {
     assert_eq!(again.item_volume, ds.item_volume);
 }
 
+/// A lopsided structure (a 3³ block at x 1..=3 with a one-voxel tail to x = 15): centring
+/// the 16³ box on its centroid (x ≈ 3) would cut the tail off; the box is shifted so that the
+/// whole structure is inside and the mask's voxel count is the volume.
+#[test]
+fn crop_keeps_a_lopsided_structure_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("img")).unwrap();
+    let mut manifest = String::from("IID\tpath\n");
+    let mut counts = Vec::new();
+    for (i, tail) in [10usize, 15].iter().enumerate() {
+        let mut a = Array3::<f32>::zeros((20, 20, 20));
+        let mut n = 0;
+        for x in 1..=3 {
+            for y in 8..=10 {
+                for z in 8..=10 {
+                    a[[x, y, z]] = 1.0;
+                    n += 1;
+                }
+            }
+        }
+        for x in 4..=*tail {
+            a[[x, 9, 9]] = 1.0;
+            n += 1;
+        }
+        counts.push(n);
+        let path = dir.path().join(format!("img/s{i}.nii.gz"));
+        WriterOptions::new(&path).write_nifti(&a).unwrap();
+        manifest.push_str(&format!("S{i}\timg/s{i}.nii.gz\n"));
+    }
+    std::fs::write(dir.path().join("images.tsv"), manifest).unwrap();
+    std::fs::write(dir.path().join("labels.tsv"), "1\tlopsided\n").unwrap();
+    let images = read_manifest(&dir.path().join("images.tsv")).unwrap();
+    let labels = read_labels(&dir.path().join("labels.tsv")).unwrap();
+    let (ds, _) = load_or_build(&images, &labels, 16, None, &dir.path().join("c"), || {}).unwrap();
+    assert_eq!(ds.boxes[0].side, 16, "cropped, not resampled");
+    for (i, &n) in counts.iter().enumerate() {
+        assert_eq!(ds.item_volume[i], n as f64);
+        let in_mask = ds.mask(i).iter().map(|&v| usize::from(v)).sum::<usize>();
+        assert_eq!(
+            in_mask, n,
+            "subject {i}: the mask holds the whole structure"
+        );
+    }
+}
+
 #[test]
 fn bad_images_are_named() {
     let dir = tempfile::tempdir().unwrap();

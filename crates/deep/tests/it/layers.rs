@@ -14,6 +14,26 @@ fn at(s: &[usize], i: [usize; 5]) -> usize {
     (((i[0] * s[1] + i[1]) * s[2] + i[2]) * s[3] + i[3]) * s[4] + i[4]
 }
 
+/// The spatial position `p · stride + k − pad` (per axis), if it lies inside `bound`
+/// (the last three entries of a 5-D shape).
+fn strided(
+    p: [usize; 3],
+    k: [usize; 3],
+    stride: usize,
+    pad: usize,
+    bound: &[usize],
+) -> Option<[usize; 3]> {
+    let mut out = [0; 3];
+    for a in 0..3 {
+        let v = (p[a] * stride + k[a]) as isize - pad as isize;
+        if v < 0 || v >= bound[a + 2] as isize {
+            return None;
+        }
+        out[a] = v as usize;
+    }
+    Some(out)
+}
+
 /// PyTorch `conv3d` semantics, written out as loops.
 fn conv3d_loops(
     x: &[f64],
@@ -44,20 +64,13 @@ fn conv3d_loops(
                     for kd in 0..ws[2] {
                         for kh in 0..ws[3] {
                             for kw in 0..ws[4] {
-                                let id = (od * stride + kd) as isize - pad as isize;
-                                let ih = (oh * stride + kh) as isize - pad as isize;
-                                let iw = (ow * stride + kw) as isize - pad as isize;
-                                if id < 0
-                                    || ih < 0
-                                    || iw < 0
-                                    || id >= xs[2] as isize
-                                    || ih >= xs[3] as isize
-                                    || iw >= xs[4] as isize
-                                {
+                                let Some([id, ih, iw]) =
+                                    strided([od, oh, ow], [kd, kh, kw], stride, pad, xs)
+                                else {
                                     continue;
-                                }
-                                acc += x[at(xs, [n, c, id as usize, ih as usize, iw as usize])]
-                                    * w[at(ws, [o, c, kd, kh, kw])];
+                                };
+                                acc +=
+                                    x[at(xs, [n, c, id, ih, iw])] * w[at(ws, [o, c, kd, kh, kw])];
                             }
                         }
                     }
@@ -109,20 +122,12 @@ fn conv_transpose3d_loops(
                     for kd in 0..ws[2] {
                         for kh in 0..ws[3] {
                             for kw in 0..ws[4] {
-                                let od = (id * stride + kd) as isize - pad as isize;
-                                let oh = (ih * stride + kh) as isize - pad as isize;
-                                let ow = (iw * stride + kw) as isize - pad as isize;
-                                if od < 0
-                                    || oh < 0
-                                    || ow < 0
-                                    || od >= os[2] as isize
-                                    || oh >= os[3] as isize
-                                    || ow >= os[4] as isize
-                                {
+                                let Some([od, oh, ow]) =
+                                    strided([id, ih, iw], [kd, kh, kw], stride, pad, &os)
+                                else {
                                     continue;
-                                }
-                                y[at(&os, [n, o, od as usize, oh as usize, ow as usize])] +=
-                                    v * w[at(ws, [c, o, kd, kh, kw])];
+                                };
+                                y[at(&os, [n, o, od, oh, ow])] += v * w[at(ws, [c, o, kd, kh, kw])];
                             }
                         }
                     }

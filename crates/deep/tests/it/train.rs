@@ -11,6 +11,29 @@ use candle_core::Device;
 
 use crate::common::{max_abs_diff, toy_dataset, values};
 
+/// Trains `config` on `data` into `dir` (fresh, or resuming), returning the fit or its error.
+fn fit_in(
+    config: &TrainConfig,
+    data: &biomarker_deep::data::Dataset,
+    split: &[Split],
+    dir: &std::path::Path,
+    resume: bool,
+    max_epochs_this_call: Option<usize>,
+) -> biomarker_deep::Result<biomarker_deep::train::FitResult> {
+    fit(
+        config.clone(),
+        data,
+        split,
+        &RunPaths { dir: dir.into() },
+        &Device::Cpu,
+        &FitOptions {
+            resume,
+            max_epochs_this_call,
+        },
+        &NoProgress,
+    )
+}
+
 pub fn tiny_config(balance: BalanceConfig) -> TrainConfig {
     let mut model = ModelConfig::new(16, 2);
     model.feature_maps = vec![4, 8];
@@ -116,19 +139,7 @@ fn resume_gives_identical_weights() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let run = |dir: &std::path::Path, resume: bool, max: Option<usize>| {
-        fit(
-            config.clone(),
-            &data,
-            &split,
-            &RunPaths { dir: dir.into() },
-            &Device::Cpu,
-            &FitOptions {
-                resume,
-                max_epochs_this_call: max,
-            },
-            &NoProgress,
-        )
-        .unwrap()
+        fit_in(&config, &data, &split, dir, resume, max).unwrap()
     };
     let full = run(a.path(), false, None);
     let part = run(b.path(), false, Some(1));
@@ -150,21 +161,7 @@ fn resume_gives_identical_weights() {
     // A resume with other options is refused rather than mixing two runs.
     let mut other = config.clone();
     other.optimizer.lr = 1e-2;
-    let err = fit(
-        other,
-        &data,
-        &split,
-        &RunPaths {
-            dir: b.path().into(),
-        },
-        &Device::Cpu,
-        &FitOptions {
-            resume: true,
-            max_epochs_this_call: None,
-        },
-        &NoProgress,
-    )
-    .unwrap_err();
+    let err = fit_in(&other, &data, &split, b.path(), true, None).unwrap_err();
     assert!(err.to_string().contains("different configuration"), "{err}");
     assert!(split.iter().filter(|s| **s == Split::Val).count() == 2);
 }
@@ -180,21 +177,7 @@ fn classifier_beats_chance_and_volume_is_learned_on_a_small_cohort() {
     config.epochs = 8;
     config.optimizer.lr = 5e-3;
     let dir = tempfile::tempdir().unwrap();
-    let result = fit(
-        config,
-        &data,
-        &split,
-        &RunPaths {
-            dir: dir.path().into(),
-        },
-        &Device::Cpu,
-        &FitOptions {
-            resume: false,
-            max_epochs_this_call: None,
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let result = fit_in(&config, &data, &split, dir.path(), false, None).unwrap();
     let test = data.items_in(&split, Split::Test);
     let eval = result
         .trainer
@@ -215,21 +198,7 @@ fn early_stopping_stops_after_patience_epochs_without_improvement() {
     config.epochs = 5;
     config.patience = 2;
     let dir = tempfile::tempdir().unwrap();
-    let r = fit(
-        config,
-        &data,
-        &split,
-        &RunPaths {
-            dir: dir.path().into(),
-        },
-        &Device::Cpu,
-        &FitOptions {
-            resume: false,
-            max_epochs_this_call: None,
-        },
-        &NoProgress,
-    )
-    .unwrap();
+    let r = fit_in(&config, &data, &split, dir.path(), false, None).unwrap();
     assert!(r.state.stopped_early);
     assert_eq!(
         r.state.epoch, 3,
