@@ -45,10 +45,6 @@ pub struct ExperimentArgs {
     /// each row starts from this command's model options.
     #[arg(long)]
     pub grid: Option<std::path::PathBuf>,
-    /// Phenotype table with the AD vs CN case/control column (default: phenotypes.tsv of
-    /// --sim-dir, if any); without one the AD AUC is NA.
-    #[arg(long)]
-    pub pheno: Option<PathBuf>,
     /// Case/control column of AD vs CN (1/2 or 0/1 coded, other diagnoses missing).
     #[arg(long, default_value = "ad_vs_cn")]
     pub ad_column: String,
@@ -155,7 +151,9 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let mut manifest = run_manifest::start("experiment", params);
     let (data, split) = load_and_split(&args.data, &args.model, &args.out, &mut manifest)?;
     let ages = read_ages(&args, &data)?;
-    let ad = match (&args.pheno, &args.data.sim_dir) {
+    // The AD vs CN column comes from the model options' --pheno (the table a transfer head
+    // would read), else from the simulator's phenotypes.tsv; without either the AUC is NA.
+    let ad = match (&args.model.variants.pheno, &args.data.sim_dir) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(d)) if d.join("phenotypes.tsv").exists() => Some(d.join("phenotypes.tsv")),
         _ => None,

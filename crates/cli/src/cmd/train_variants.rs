@@ -53,8 +53,8 @@ pub struct VariantArgs {
     /// subjects).
     #[arg(long)]
     pub head_target: Option<String>,
-    /// Phenotype table holding the --head-target column (default: phenotypes.tsv of
-    /// --sim-dir).
+    /// Phenotype table holding the --head-target column, and for `experiment` the AD vs CN
+    /// column of its cross-validated AUC (default: phenotypes.tsv of --sim-dir).
     #[arg(long)]
     pub pheno: Option<PathBuf>,
     /// Pretrained encoder: a `train` output folder, its model.safetensors or an epoch
