@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd::assoc::AssocArgs;
+use crate::cmd::bench_train::BenchTrainArgs;
 use crate::cmd::chunks::ChunksArgs;
 use crate::cmd::encode::EncodeArgs;
 use crate::cmd::experiment::ExperimentArgs;
@@ -66,4 +67,7 @@ pub enum Command {
     /// Join the chunks of a scan into the outputs of the unsplit scan, after checking they
     /// are complete, non-overlapping and from the same inputs and parameters.
     Merge(MergeArgs),
+    /// Training throughput (volumes/s) of the default model on random masks, on the CPU or a
+    /// CUDA device (see docs/gpu.md).
+    BenchTrain(BenchTrainArgs),
 }

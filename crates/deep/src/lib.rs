@@ -6,17 +6,22 @@
 //! balanced by equal, fixed, GradNorm or uncertainty weights.
 //!
 //! - [`ops3d`], [`layers`]: the 3D operations candle lacks, built from its differentiable ops;
+//!   with the `cudnn` feature, `cudnn3d` runs the 3D convolutions through cuDNN on CUDA;
 //! - [`params`]: seeded parameters and safetensors IO;
 //! - [`model`], [`loss`]: the network and the task losses;
 //! - [`balance`]: task weighting, including GradNorm;
 //! - [`optim`]: AdamW with saveable state (for exact resume);
 //! - [`data`]: NIfTI label maps to cached mask tensors and standardized volume targets;
 //! - [`train`]: the training loop with checkpoints, resume, early stopping and a JSONL log;
-//! - [`encode`]: bottleneck features into a FeatureTable.
+//! - [`encode`]: bottleneck features into a FeatureTable;
+//! - [`bench`]: training throughput on random masks (CPU or CUDA).
 //!
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
 pub mod balance;
+pub mod bench;
+#[cfg(feature = "cudnn")]
+pub mod cudnn3d;
 pub mod data;
 pub mod device;
 pub mod encode;

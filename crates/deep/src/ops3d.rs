@@ -17,6 +17,14 @@
 //!   any other geometry as a stride-1 conv3d of the zero-interleaved input with the flipped kernel.
 //!
 //! Every construction is checked against direct loops and finite differences in the tests.
+//!
+//! On CUDA (see docs/gpu.md): forward, everything here is gathers, copies and cuBLAS matmuls.
+//! Backward, `index_select` becomes candle's `index_add`, whose CUDA kernel is serial along
+//! the indexed axis (one thread per batch × channel row): [`conv3d`]'s input gradient is that
+//! kernel over taps × voxels, so with the `cudnn` feature [`conv3d`] on a CUDA device goes to
+//! [`crate::cudnn3d`] instead. [`max_pool3d`]'s `gather` backward is `scatter_add` over a last
+//! axis of 8 (parallel over all windows); [`upsample_nearest3d`]'s is a sum over broadcast
+//! axes; the k = s = 2 [`conv_transpose3d`] is a matmul both ways.
 
 use candle_core::{DType, Tensor};
 
@@ -34,6 +42,12 @@ pub fn conv3d(
     let (n, c, d, h, wd) = x.dims5()?;
     let (o, cw, kd, kh, kw) = w.dims5()?;
     check_conv(c, cw, [d, h, wd], [kd, kh, kw], padding, stride)?;
+    // On CUDA the im2col backward below is candle's `index_add`, a serial loop per channel row
+    // there: with cuDNN, all three passes are native kernels instead.
+    #[cfg(feature = "cudnn")]
+    if x.device().is_cuda() {
+        return crate::cudnn3d::conv3d(x, w, bias, padding, stride);
+    }
     let out = |i: usize, k: usize| (i + 2 * padding - k) / stride + 1;
     let (od, oh, ow) = (out(d, kd), out(h, kh), out(wd, kw));
     let xp = if padding > 0 {

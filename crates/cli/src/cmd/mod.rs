@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
 pub mod assoc;
+pub mod bench_train;
 pub mod chunks;
 pub mod encode;
 pub mod experiment;
@@ -28,5 +29,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Assoc(args) => assoc::run(*args),
         Command::Chunks(args) => chunks::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::BenchTrain(args) => bench_train::run(args),
     }
 }
