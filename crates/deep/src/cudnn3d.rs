@@ -10,8 +10,9 @@
 //! Only f32 and f64 tensors are handled (the model's and the tests' precisions); inputs are
 //! made contiguous by the caller. Algorithms come from cuDNN's heuristics
 //! (`cudnnGetConvolution*Algorithm_v7`), workspaces are allocated per call.
-#![allow(unsafe_code)] // cuDNN launches are FFI calls; each is made against descriptors built
-                       // from the very shapes and dtypes of the buffers passed to it.
+// cuDNN launches are FFI calls; each is made against descriptors built from the very shapes and
+// dtypes of the buffers passed to it.
+#![allow(unsafe_code)]
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -230,10 +231,7 @@ impl Conv3dOp {
             .create_nd_tensor::<T>(&as_i32(g.y), &strides(g.y))
             .map_err(candle_core::Error::wrap)?;
         let wd: FilterDescriptor<T> = cudnn
-            .create_nd_filter::<T>(
-                sys::cudnnTensorFormat_t::CUDNN_TENSOR_NCHW,
-                &as_i32(g.w),
-            )
+            .create_nd_filter::<T>(sys::cudnnTensorFormat_t::CUDNN_TENSOR_NCHW, &as_i32(g.w))
             .map_err(candle_core::Error::wrap)?;
         let a = s1.as_cuda_slice::<T>()?.slice(l1.start_offset()..);
         let b = s2.as_cuda_slice::<T>()?.slice(l2.start_offset()..);
@@ -257,8 +255,7 @@ impl Conv3dOp {
                 let mut ws = workspace(&dev, op.get_workspace_size(algo).map_err(wrap)?)?;
                 // SAFETY: `a` holds x (g.x, contiguous), `b` holds w (g.w), `out` has g.y
                 // elements: exactly the descriptors' shapes and dtype.
-                unsafe { op.launch(algo, Some(&mut ws), scale, &a, &b, &mut out) }
-                    .map_err(wrap)?;
+                unsafe { op.launch(algo, Some(&mut ws), scale, &a, &b, &mut out) }.map_err(wrap)?;
             }
             Pass::BackwardData => {
                 let op = ConvBackwardData {
@@ -270,8 +267,7 @@ impl Conv3dOp {
                 let algo = op.pick_algorithm().map_err(wrap)?;
                 let mut ws = workspace(&dev, op.get_workspace_size(algo).map_err(wrap)?)?;
                 // SAFETY: `a` holds dy (g.y), `b` holds w (g.w), `out` has g.x elements.
-                unsafe { op.launch(algo, Some(&mut ws), scale, &mut out, &b, &a) }
-                    .map_err(wrap)?;
+                unsafe { op.launch(algo, Some(&mut ws), scale, &mut out, &b, &a) }.map_err(wrap)?;
             }
             Pass::BackwardFilter => {
                 let op = ConvBackwardFilter {
@@ -283,8 +279,7 @@ impl Conv3dOp {
                 let algo = op.pick_algorithm().map_err(wrap)?;
                 let mut ws = workspace(&dev, op.get_workspace_size(algo).map_err(wrap)?)?;
                 // SAFETY: `a` holds x (g.x), `b` holds dy (g.y), `out` has g.w elements.
-                unsafe { op.launch(algo, Some(&mut ws), scale, &a, &mut out, &b) }
-                    .map_err(wrap)?;
+                unsafe { op.launch(algo, Some(&mut ws), scale, &a, &mut out, &b) }.map_err(wrap)?;
             }
         }
         Ok((

@@ -3,7 +3,7 @@
 #![allow(clippy::too_many_arguments, clippy::type_complexity)]
 
 use biomarker_deep::ops3d::{
-    conv3d, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
+    conv3d, conv3d_shifted, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
 };
 use biomarker_deep::test_device;
 use candle_core::{Device, Tensor};
@@ -157,6 +157,7 @@ fn conv3d_matches_loops_for_kernels_strides_and_padding(device: &Device) {
         for got in [
             conv3d(&x, &w, Some(&b), *pad, *stride).unwrap(),
             conv3d_via_conv2d(&x, &w, Some(&b), *pad, *stride).unwrap(),
+            conv3d_shifted(&x, &w, Some(&b), *pad, *stride).unwrap(),
         ] {
             assert_eq!(got.dims(), os.as_slice(), "case {i}");
             let d = max_abs_diff(&values(&got), &want);
@@ -172,8 +173,13 @@ fn conv3d_gradients_match_finite_differences(device: &Device) {
         let w = rand_tensor(&[c_out, c_in, 3, 3, 3], 2, device);
         let b = rand_tensor(&[c_out], 3, device);
         check_gradients(
-            &[x, w, b],
+            &[x.clone(), w.clone(), b.clone()],
             |t| conv3d(&t[0], &t[1], Some(&t[2]), pad, stride).unwrap(),
+            1e-6,
+        );
+        check_gradients(
+            &[x, w, b],
+            |t| conv3d_shifted(&t[0], &t[1], Some(&t[2]), pad, stride).unwrap(),
             1e-6,
         );
     }
@@ -298,12 +304,7 @@ test_device!(max_pool3d_gradient_with_ties_goes_to_one_element);
 /// one element per window, not each tied one (candle's `max` reduction does the latter).
 fn max_pool3d_gradient_with_ties_goes_to_one_element(device: &Device) {
     let x = candle_core::Var::from_tensor(
-        &Tensor::ones(
-            (1, 1, 2, 2, 2),
-            candle_core::DType::F64,
-            device,
-        )
-        .unwrap(),
+        &Tensor::ones((1, 1, 2, 2, 2), candle_core::DType::F64, device).unwrap(),
     )
     .unwrap();
     let g = max_pool3d(x.as_tensor())

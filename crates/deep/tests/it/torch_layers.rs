@@ -12,7 +12,8 @@ use candle_core::{Device, Tensor, Var};
 use crate::common::{fixture_path, max_abs_diff, values};
 
 fn fixture(device: &Device) -> HashMap<String, Tensor> {
-    candle_core::safetensors::load(fixture_path("torch_layers.safetensors"), device).expect("fixture loads")
+    candle_core::safetensors::load(fixture_path("torch_layers.safetensors"), device)
+        .expect("fixture loads")
 }
 
 /// Runs `f` on the case's inputs and compares output and gradients with PyTorch's.

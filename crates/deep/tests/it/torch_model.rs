@@ -9,8 +9,8 @@ use biomarker_deep::data::Batch;
 use biomarker_deep::loss::ReconLoss;
 use biomarker_deep::model::ModelConfig;
 use biomarker_deep::optim::AdamWConfig;
-use biomarker_deep::train::{TrainConfig, Trainer};
 use biomarker_deep::test_device;
+use biomarker_deep::train::{TrainConfig, Trainer};
 use candle_core::{DType, Device, Tensor};
 
 use crate::common::{fixture_path, max_abs_diff, values};

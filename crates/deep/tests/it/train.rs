@@ -7,8 +7,8 @@ use biomarker_deep::data::Split;
 use biomarker_deep::loss::ReconLoss;
 use biomarker_deep::model::ModelConfig;
 use biomarker_deep::optim::AdamWConfig;
-use biomarker_deep::train::{fit, FitOptions, NoProgress, RunPaths, TrainConfig, Trainer};
 use biomarker_deep::test_device;
+use biomarker_deep::train::{fit, FitOptions, NoProgress, RunPaths, TrainConfig, Trainer};
 use candle_core::Device;
 
 use crate::common::{max_abs_diff, toy_dataset, values};
