@@ -26,15 +26,21 @@ fn bench_train_times_steps_and_names_missing_cuda() {
         .collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     for (i, l) in lines.iter().enumerate() {
-        assert_eq!(l[0], (i + 1) as f64);
-        assert!(
-            l[1] > 0.0 && (l[2] - 2.0 / l[1]).abs() < 1e-2 * l[2],
-            "{l:?}"
-        );
+        assert_eq!(l[0], (i + 1) as f64, "{l:?}");
+        assert!(l[2] > 0.0, "{l:?}");
     }
     let tsv = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(tsv.lines().count(), 4);
     assert!(tsv.starts_with("step\tseconds\tvolumes_per_second\n"));
+    let rows: Vec<Vec<f64>> = tsv
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        // volumes/s is the batch over the step's seconds (both rounded in the file)
+        assert!(r[1] > 0.0 && (r[2] * r[1] - 2.0).abs() < 1e-2, "{r:?}");
+    }
     let manifest = dir.path().join("bench.tsv.manifest.json");
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
