@@ -108,13 +108,11 @@ mod tests {
                 "{err}"
             );
         }
-        assert!(!CUDA_BUILT);
     }
 
     #[cfg(feature = "cuda")]
     #[test]
     fn cuda_device_opens_or_names_the_ordinal() {
-        assert!(CUDA_BUILT);
         assert!(parse_device("cuda:0").unwrap().is_cuda());
         let err = parse_device("cuda:999").unwrap_err().to_string();
         assert!(err.contains("cuda:999"), "{err}");

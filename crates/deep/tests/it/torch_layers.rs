@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use biomarker_deep::ops3d::{
-    conv3d, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
+    conv3d, conv3d_shifted, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
 };
 use biomarker_deep::test_device;
 use candle_core::{Device, Tensor, Var};
@@ -65,6 +65,9 @@ fn conv3d_matches_pytorch(device: &Device) {
         });
         check(device, case, &["x", "w", "b"], |t, g| {
             conv3d_via_conv2d(&t[0], &t[1], Some(&t[2]), g[1], g[0]).unwrap()
+        });
+        check(device, case, &["x", "w", "b"], |t, g| {
+            conv3d_shifted(&t[0], &t[1], Some(&t[2]), g[1], g[0]).unwrap()
         });
     }
 }

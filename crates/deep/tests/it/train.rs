@@ -1,6 +1,6 @@
 //! Training: the split gradient path equals a plain backward of the weighted loss; a few steps
 //! reduce every task's loss (both on every compiled device); resume reproduces an
-//! uninterrupted run bit for bit (CPU only: CUDA's atomic scatter-adds sum in no fixed order).
+//! uninterrupted run bit for bit (on the CPU: it checks checkpoint IO, not the device).
 
 use biomarker_deep::balance::{BalanceConfig, Task};
 use biomarker_deep::data::Split;
