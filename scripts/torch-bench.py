@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch CPU training throughput of the same architecture as biomarker-deep's default model
+"""PyTorch training throughput of the same architecture as biomarker-deep's default model
 (feature maps 8, 16, 32, bottleneck 64, 13 classes, heads of width 32, transposed-conv decoder),
 BCE + CE + MSE, AdamW, on random masks. GradNorm's extra cost is not modelled (equal weights).
 
-Usage: python3 scripts/torch-bench.py SIZE BATCH STEPS THREADS
-Prints one line per timed step: `step seconds volumes_per_second` after one warm-up step.
+Usage: python3 scripts/torch-bench.py SIZE BATCH STEPS THREADS [DEVICE]
+DEVICE is `cpu` (default) or `cuda` (eager mode, cuDNN autotuning off, as shipped). Prints one
+line per timed step: `step seconds volumes_per_second` after one warm-up step; on CUDA, each
+step is synchronized before the clock stops, and the peak allocated memory goes to stderr.
 """
 import sys
 import time
@@ -14,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 size, batch, steps, threads = (int(a) for a in sys.argv[1:5])
+device = torch.device(sys.argv[5] if len(sys.argv) > 5 else "cpu")
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 FM, B, K, H = [8, 16, 32], 64, 13, 32
@@ -46,11 +49,16 @@ class Net(nn.Module):
         return self.dec_out(d), self.cls(z), self.vol(z).squeeze(1)
 
 
-net = Net()
+net = Net().to(device)
 opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.0)
-x = (torch.rand(batch, 1, size, size, size) < 0.1).float()
-labels = torch.arange(batch) % K
-volumes = torch.rand(batch) * 2 - 1
+x = (torch.rand(batch, 1, size, size, size) < 0.1).float().to(device)
+labels = (torch.arange(batch) % K).to(device)
+volumes = (torch.rand(batch) * 2 - 1).to(device)
+
+
+def sync():
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def step():
@@ -62,8 +70,12 @@ def step():
 
 
 step()
+sync()
 for i in range(1, steps + 1):
     t0 = time.perf_counter()
     step()
+    sync()
     s = time.perf_counter() - t0
-    print(f"{i} {s:.4f} {batch / s:.3f}")
+    print(f"{i} {s:.4f} {batch / s:.3f}", flush=True)
+if device.type == "cuda":
+    print(f"peak allocated {torch.cuda.max_memory_allocated(device) / 2**20:.0f} MiB", file=sys.stderr)

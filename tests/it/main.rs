@@ -2,6 +2,7 @@
 //! a user would and checks its files, its manifest, its output and its exit code.
 
 mod assoc;
+mod bench_train;
 mod cli;
 mod deep;
 mod deep_variants;

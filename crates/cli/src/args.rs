@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::cmd::assoc::AssocArgs;
+use crate::cmd::bench_train::BenchTrainArgs;
 use crate::cmd::chunks::ChunksArgs;
 use crate::cmd::demo::DemoArgs;
 use crate::cmd::encode::EncodeArgs;
@@ -74,4 +75,7 @@ pub enum Command {
     /// Simulate the default cohort and run the whole study on it on the CPU; prints where the
     /// report is and whether the planted truth was recovered.
     Demo(DemoArgs),
+    /// Training throughput (volumes/s) of the default model on random masks, on the CPU or a
+    /// CUDA device (see docs/gpu.md).
+    BenchTrain(BenchTrainArgs),
 }

@@ -6,6 +6,7 @@
 //! balanced by equal, fixed, GradNorm or uncertainty weights.
 //!
 //! - [`ops3d`], [`layers`]: the 3D operations candle lacks, built from its differentiable ops;
+//!   with the `cudnn` feature, `cudnn3d` runs the 3D convolutions through cuDNN on CUDA;
 //! - [`params`]: seeded parameters and safetensors IO;
 //! - [`model`], [`loss`]: the network and the task losses;
 //! - [`balance`]: task weighting, including GradNorm;
@@ -20,13 +21,17 @@
 //! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
 //!   fine-tuned) with AUC, accuracy, sensitivity and specificity; [`aux_tasks`]: auxiliary
 //!   clinical heads chosen by their Spearman correlation with the main task.
+//! - [`bench`]: training throughput on random masks (CPU or CUDA).
 //!
 //! Every function takes the device as a parameter (`cpu` or `cuda:N`, see [`device`]).
 
 pub mod aux_tasks;
 pub mod balance;
+pub mod bench;
 pub mod class_metrics;
 pub mod context;
+#[cfg(feature = "cudnn")]
+pub mod cudnn3d;
 pub mod data;
 pub mod device;
 pub mod encode;

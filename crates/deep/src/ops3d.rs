@@ -7,6 +7,8 @@
 //!   conv2d backward goes through a naive transposed convolution, many times slower here).
 //!   With fewer output than input channels (stride 1) the channels are mixed first and the
 //!   taps gathered afterwards, which moves O/C as much data.
+//! - [`conv3d_shifted`]: the same columns built from `narrow`ed windows (backward: padding
+//!   copies, no scatter); what [`conv3d`] runs on CUDA without cuDNN.
 //! - [`conv3d_via_conv2d`]: the depth axis unrolled into channels (the `kD` input slices each
 //!   output depth needs, gathered with one `index_select`), then one conv2d with the weight
 //!   viewed as `[O, C·kD, kH, kW]`, batched over depth; kept for backends whose conv2d is fast.
@@ -17,6 +19,14 @@
 //!   any other geometry as a stride-1 conv3d of the zero-interleaved input with the flipped kernel.
 //!
 //! Every construction is checked against direct loops and finite differences in the tests.
+//!
+//! On CUDA (see docs/gpu.md): forward, everything here is gathers, copies and cuBLAS matmuls.
+//! Backward, `index_select` becomes candle's `index_add`, whose CUDA kernel is serial along
+//! the indexed axis (one thread per batch × channel row): [`conv3d`]'s input gradient is that
+//! kernel over taps × voxels, so [`conv3d`] on a CUDA device runs [`conv3d_shifted`] instead,
+//! or with the `cudnn` feature cuDNN's own kernels (`cudnn3d`). [`max_pool3d`]'s `gather` backward is `scatter_add` over a last
+//! axis of 8 (parallel over all windows); [`upsample_nearest3d`]'s is a sum over broadcast
+//! axes; the k = s = 2 [`conv_transpose3d`] is a matmul both ways.
 
 use candle_core::{DType, Tensor};
 
@@ -34,6 +44,15 @@ pub fn conv3d(
     let (n, c, d, h, wd) = x.dims5()?;
     let (o, cw, kd, kh, kw) = w.dims5()?;
     check_conv(c, cw, [d, h, wd], [kd, kh, kw], padding, stride)?;
+    // On CUDA the im2col backward below is candle's `index_add`, a serial loop per channel row
+    // there: use cuDNN's kernels when built with it, else the slicing construction.
+    #[cfg(feature = "cudnn")]
+    if x.device().is_cuda() {
+        return crate::cudnn3d::conv3d(x, w, bias, padding, stride);
+    }
+    if x.device().is_cuda() {
+        return conv3d_shifted(x, w, bias, padding, stride);
+    }
     let out = |i: usize, k: usize| (i + 2 * padding - k) / stride + 1;
     let (od, oh, ow) = (out(d, kd), out(h, kh), out(wd, kw));
     let xp = if padding > 0 {
@@ -113,6 +132,68 @@ pub fn conv3d(
     let y = w
         .reshape(vec![1, o, c * k])?
         .broadcast_as(vec![n, o, c * k])?
+        .matmul(&cols)?
+        .reshape(vec![n, o, od, oh, ow])?;
+    Ok(match bias {
+        Some(b) => y.broadcast_add(&b.reshape(vec![1, o, 1, 1, 1])?)?,
+        None => y,
+    })
+}
+
+/// [`conv3d`] with the taps gathered by slicing: each tap's (strided) window of the padded input
+/// is a `narrow`, the windows are stacked into `[N, C·kD·kH·kW, D·H·W]` and multiplied by the
+/// weight in one batched matmul. The same data movement as the im2col gather, but its backward
+/// is zero-padding copies and additions instead of `index_add`, whose CUDA kernel runs each
+/// (batch, channel) row serially: this is the CUDA path without cuDNN.
+pub fn conv3d_shifted(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    padding: usize,
+    stride: usize,
+) -> Result<Tensor> {
+    let (n, c, d, h, wd) = x.dims5()?;
+    let (o, cw, kd, kh, kw) = w.dims5()?;
+    check_conv(c, cw, [d, h, wd], [kd, kh, kw], padding, stride)?;
+    let s = stride;
+    let out = |i: usize, k: usize| (i + 2 * padding - k) / s + 1;
+    let (od, oh, ow) = (out(d, kd), out(h, kh), out(wd, kw));
+    let p = od * oh * ow;
+    // With stride s a window is `s·out` long from its tap offset, then every s-th element:
+    // pad s-1 more zeros at the far end so that length always fits.
+    let (lo, hi) = (padding, padding + s - 1);
+    let xp = if lo + hi > 0 {
+        x.pad_with_zeros(2, lo, hi)?
+            .pad_with_zeros(3, lo, hi)?
+            .pad_with_zeros(4, lo, hi)?
+    } else {
+        x.clone()
+    };
+    let mut taps = Vec::with_capacity(kd * kh * kw);
+    for a in 0..kd {
+        for b in 0..kh {
+            for e in 0..kw {
+                let t = xp
+                    .narrow(2, a, s * od)?
+                    .narrow(3, b, s * oh)?
+                    .narrow(4, e, s * ow)?;
+                let t = if s > 1 {
+                    t.reshape(vec![n, c, od, s, oh, s, ow, s])?
+                        .narrow(3, 0, 1)?
+                        .narrow(5, 0, 1)?
+                        .narrow(7, 0, 1)?
+                } else {
+                    t
+                };
+                taps.push(t.reshape(vec![n, c, p])?);
+            }
+        }
+    }
+    // Row ci·taps + t, the order of the weight viewed as [O, C·kD·kH·kW].
+    let cols = Tensor::stack(&taps, 2)?.reshape(vec![n, c * kd * kh * kw, p])?;
+    let y = w
+        .reshape(vec![1, o, c * kd * kh * kw])?
+        .broadcast_as(vec![n, o, c * kd * kh * kw])?
         .matmul(&cols)?
         .reshape(vec![n, o, od, oh, ow])?;
     Ok(match bias {

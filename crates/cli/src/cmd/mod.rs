@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` is the only place that maps commands to code.
 
 pub mod assoc;
+pub mod bench_train;
 pub mod chunks;
 pub mod demo;
 pub mod encode;
@@ -34,5 +35,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Merge(args) => merge::run(args),
         Command::Run(args) => run::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::BenchTrain(args) => bench_train::run(args),
     }
 }

@@ -4,16 +4,26 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Path of `tests/fixtures/<name>`: under `BIOMARKER_DEEP_DIR` (this crate's folder) when set,
+/// for a test binary run away from the tree it was built in (a CUDA build's tests on a GPU
+/// machine), else under the crate folder of the build.
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("BIOMARKER_DEEP_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    dir.join("tests/fixtures").join(name)
+}
+
 /// Uniform values in [-1, 1] from a seeded generator.
 pub fn rand_vec(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..n).map(|_| rng.random_range(-1.0..1.0)).collect()
 }
 
-/// A seeded random f64 tensor of `shape`.
-pub fn rand_tensor(shape: &[usize], seed: u64) -> Tensor {
+/// A seeded random f64 tensor of `shape` on `device` (the same values on every device).
+pub fn rand_tensor(shape: &[usize], seed: u64, device: &Device) -> Tensor {
     let n = shape.iter().product();
-    Tensor::from_vec(rand_vec(n, seed), shape.to_vec(), &Device::Cpu).unwrap()
+    Tensor::from_vec(rand_vec(n, seed), shape.to_vec(), device).unwrap()
 }
 
 /// Flattened values as f64.
@@ -44,7 +54,7 @@ pub fn check_gradients(inputs: &[Tensor], f: impl Fn(&[Tensor]) -> Tensor, tol: 
         .collect();
     let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
     let out = f(&ts);
-    let probe = rand_tensor(out.dims(), 99);
+    let probe = rand_tensor(out.dims(), 99, out.device());
     let loss = (out * &probe).unwrap().sum_all().unwrap();
     let grads = loss.backward().unwrap();
     let scalar = |xs: &[Tensor]| -> f64 {
@@ -64,7 +74,7 @@ pub fn check_gradients(inputs: &[Tensor], f: impl Fn(&[Tensor]) -> Tensor, tol: 
                 let mut v = base.clone();
                 v[j] += delta;
                 let mut xs: Vec<Tensor> = ts.iter().map(|t| t.detach()).collect();
-                xs[i] = Tensor::from_vec(v, var.dims().to_vec(), &Device::Cpu).unwrap();
+                xs[i] = Tensor::from_vec(v, var.dims().to_vec(), var.device()).unwrap();
                 scalar(&xs)
             };
             let numeric = (shifted(eps) - shifted(-eps)) / (2.0 * eps);

@@ -1,11 +1,12 @@
 //! The 3D layers against direct loop implementations (forward) and finite differences
-//! (gradients), in f64.
+//! (gradients), in f64, on every compiled device (`test_device!`).
 #![allow(clippy::too_many_arguments, clippy::type_complexity)]
 
 use biomarker_deep::ops3d::{
-    conv3d, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
+    conv3d, conv3d_shifted, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
 };
-use candle_core::Tensor;
+use biomarker_deep::test_device;
+use candle_core::{Device, Tensor};
 
 use crate::common::{check_gradients, max_abs_diff, rand_tensor, values};
 
@@ -138,8 +139,8 @@ fn conv_transpose3d_loops(
     (y, os)
 }
 
-#[test]
-fn conv3d_matches_loops_for_kernels_strides_and_padding() {
+test_device!(conv3d_matches_loops_for_kernels_strides_and_padding);
+fn conv3d_matches_loops_for_kernels_strides_and_padding(device: &Device) {
     // (input shape, weight shape, padding, stride)
     let cases: &[([usize; 5], [usize; 5], usize, usize)] = &[
         ([2, 3, 6, 6, 6], [4, 3, 3, 3, 3], 1, 1),
@@ -154,13 +155,14 @@ fn conv3d_matches_loops_for_kernels_strides_and_padding() {
         ([1, 3, 6, 6, 6], [2, 3, 3, 3, 3], 0, 1),
     ];
     for (i, (xs, ws, pad, stride)) in cases.iter().enumerate() {
-        let x = rand_tensor(xs, 10 + i as u64);
-        let w = rand_tensor(ws, 20 + i as u64);
-        let b = rand_tensor(&[ws[0]], 30 + i as u64);
+        let x = rand_tensor(xs, 10 + i as u64, device);
+        let w = rand_tensor(ws, 20 + i as u64, device);
+        let b = rand_tensor(&[ws[0]], 30 + i as u64, device);
         let (want, os) = conv3d_loops(&values(&x), xs, &values(&w), ws, &values(&b), *pad, *stride);
         for got in [
             conv3d(&x, &w, Some(&b), *pad, *stride).unwrap(),
             conv3d_via_conv2d(&x, &w, Some(&b), *pad, *stride).unwrap(),
+            conv3d_shifted(&x, &w, Some(&b), *pad, *stride).unwrap(),
         ] {
             assert_eq!(got.dims(), os.as_slice(), "case {i}");
             let d = max_abs_diff(&values(&got), &want);
@@ -169,24 +171,29 @@ fn conv3d_matches_loops_for_kernels_strides_and_padding() {
     }
 }
 
-#[test]
-fn conv3d_gradients_match_finite_differences() {
+test_device!(conv3d_gradients_match_finite_differences);
+fn conv3d_gradients_match_finite_differences(device: &Device) {
     for (pad, stride, c_in, c_out) in [(1, 1, 2, 2), (1, 2, 2, 2), (1, 1, 3, 1)] {
-        let x = rand_tensor(&[1, c_in, 4, 4, 4], 1);
-        let w = rand_tensor(&[c_out, c_in, 3, 3, 3], 2);
-        let b = rand_tensor(&[c_out], 3);
+        let x = rand_tensor(&[1, c_in, 4, 4, 4], 1, device);
+        let w = rand_tensor(&[c_out, c_in, 3, 3, 3], 2, device);
+        let b = rand_tensor(&[c_out], 3, device);
+        check_gradients(
+            &[x.clone(), w.clone(), b.clone()],
+            |t| conv3d(&t[0], &t[1], Some(&t[2]), pad, stride).unwrap(),
+            1e-6,
+        );
         check_gradients(
             &[x, w, b],
-            |t| conv3d(&t[0], &t[1], Some(&t[2]), pad, stride).unwrap(),
+            |t| conv3d_shifted(&t[0], &t[1], Some(&t[2]), pad, stride).unwrap(),
             1e-6,
         );
     }
 }
 
-#[test]
-fn max_pool3d_matches_loops_and_gradients() {
+test_device!(max_pool3d_matches_loops_and_gradients);
+fn max_pool3d_matches_loops_and_gradients(device: &Device) {
     let s = [2, 3, 4, 6, 4];
-    let x = rand_tensor(&s, 5);
+    let x = rand_tensor(&s, 5, device);
     let got = max_pool3d(&x).unwrap();
     assert_eq!(got.dims(), &[2, 3, 2, 3, 2]);
     let xv = values(&x);
@@ -206,17 +213,17 @@ fn max_pool3d_matches_loops_and_gradients() {
     }
     assert_eq!(max_abs_diff(&values(&got), &want), 0.0);
     check_gradients(
-        &[rand_tensor(&[1, 2, 4, 4, 2], 6)],
+        &[rand_tensor(&[1, 2, 4, 4, 2], 6, device)],
         |t| max_pool3d(&t[0]).unwrap(),
         1e-6,
     );
-    assert!(max_pool3d(&rand_tensor(&[1, 1, 3, 4, 4], 1)).is_err());
+    assert!(max_pool3d(&rand_tensor(&[1, 1, 3, 4, 4], 1, device)).is_err());
 }
 
-#[test]
-fn upsample_matches_loops_and_gradients() {
+test_device!(upsample_matches_loops_and_gradients);
+fn upsample_matches_loops_and_gradients(device: &Device) {
     let s = [1, 2, 2, 3, 2];
-    let x = rand_tensor(&s, 7);
+    let x = rand_tensor(&s, 7, device);
     let got = upsample_nearest3d(&x).unwrap();
     let os = [1, 2, 4, 6, 4];
     assert_eq!(got.dims(), &os);
@@ -237,8 +244,8 @@ fn upsample_matches_loops_and_gradients() {
     check_gradients(&[x], |t| upsample_nearest3d(&t[0]).unwrap(), 1e-6);
 }
 
-#[test]
-fn conv_transpose3d_matches_loops() {
+test_device!(conv_transpose3d_matches_loops);
+fn conv_transpose3d_matches_loops(device: &Device) {
     // (input shape, weight shape [in, out, k…], stride, padding, output padding)
     let cases: &[([usize; 5], [usize; 5], usize, usize, usize)] = &[
         ([2, 3, 3, 3, 3], [3, 2, 2, 2, 2], 2, 0, 0),
@@ -247,9 +254,9 @@ fn conv_transpose3d_matches_loops() {
         ([1, 1, 2, 3, 2], [1, 2, 3, 3, 3], 2, 0, 0),
     ];
     for (i, (xs, ws, stride, pad, out_pad)) in cases.iter().enumerate() {
-        let x = rand_tensor(xs, 40 + i as u64);
-        let w = rand_tensor(ws, 50 + i as u64);
-        let b = rand_tensor(&[ws[1]], 60 + i as u64);
+        let x = rand_tensor(xs, 40 + i as u64, device);
+        let w = rand_tensor(ws, 50 + i as u64, device);
+        let b = rand_tensor(&[ws[1]], 60 + i as u64, device);
         let got = conv_transpose3d(&x, &w, Some(&b), *stride, *pad, *out_pad).unwrap();
         let (want, os) = conv_transpose3d_loops(
             &values(&x),
@@ -267,18 +274,18 @@ fn conv_transpose3d_matches_loops() {
     }
 }
 
-#[test]
-fn conv_transpose3d_gradients_match_finite_differences() {
-    let x = rand_tensor(&[1, 2, 2, 2, 2], 8);
-    let w = rand_tensor(&[2, 2, 2, 2, 2], 9);
-    let b = rand_tensor(&[2], 10);
+test_device!(conv_transpose3d_gradients_match_finite_differences);
+fn conv_transpose3d_gradients_match_finite_differences(device: &Device) {
+    let x = rand_tensor(&[1, 2, 2, 2, 2], 8, device);
+    let w = rand_tensor(&[2, 2, 2, 2, 2], 9, device);
+    let b = rand_tensor(&[2], 10, device);
     check_gradients(
         &[x, w, b],
         |t| conv_transpose3d(&t[0], &t[1], Some(&t[2]), 2, 0, 0).unwrap(),
         1e-6,
     );
-    let x = rand_tensor(&[1, 1, 2, 2, 2], 11);
-    let w = rand_tensor(&[1, 2, 3, 3, 3], 12);
+    let x = rand_tensor(&[1, 1, 2, 2, 2], 11, device);
+    let w = rand_tensor(&[1, 2, 3, 3, 3], 12, device);
     check_gradients(
         &[x, w],
         |t| conv_transpose3d(&t[0], &t[1], None, 2, 1, 1).unwrap(),
@@ -286,29 +293,23 @@ fn conv_transpose3d_gradients_match_finite_differences() {
     );
 }
 
-#[test]
-fn shape_errors_are_reported() {
-    let x = rand_tensor(&[1, 2, 4, 4, 4], 1);
-    let w = rand_tensor(&[2, 3, 3, 3, 3], 2);
+test_device!(shape_errors_are_reported);
+fn shape_errors_are_reported(device: &Device) {
+    let x = rand_tensor(&[1, 2, 4, 4, 4], 1, device);
+    let w = rand_tensor(&[2, 3, 3, 3, 3], 2, device);
     let err = conv3d(&x, &w, None, 1, 1).unwrap_err().to_string();
     assert!(
         err.contains("2 channels") && err.contains("expects 3"),
         "{err}"
     );
-    let _ = Tensor::zeros(1, candle_core::DType::F32, &candle_core::Device::Cpu);
 }
 
+test_device!(max_pool3d_gradient_with_ties_goes_to_one_element);
 /// Regression: with tied maxima (constant regions, common on masks) the gradient must reach
 /// one element per window, not each tied one (candle's `max` reduction does the latter).
-#[test]
-fn max_pool3d_gradient_with_ties_goes_to_one_element() {
+fn max_pool3d_gradient_with_ties_goes_to_one_element(device: &Device) {
     let x = candle_core::Var::from_tensor(
-        &Tensor::ones(
-            (1, 1, 2, 2, 2),
-            candle_core::DType::F64,
-            &candle_core::Device::Cpu,
-        )
-        .unwrap(),
+        &Tensor::ones((1, 1, 2, 2, 2), candle_core::DType::F64, device).unwrap(),
     )
     .unwrap();
     let g = max_pool3d(x.as_tensor())

@@ -1,26 +1,29 @@
 //! The 3D layers against PyTorch 2.9 (fixture made by scripts/torch-layers.py): outputs and
-//! the gradients of sum(y · probe) with respect to every input, in f64.
+//! the gradients of sum(y · probe) with respect to every input, in f64, on every compiled device.
 
 use std::collections::HashMap;
 
 use biomarker_deep::ops3d::{
-    conv3d, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
+    conv3d, conv3d_shifted, conv3d_via_conv2d, conv_transpose3d, max_pool3d, upsample_nearest3d,
 };
+use biomarker_deep::test_device;
 use candle_core::{Device, Tensor, Var};
 
-use crate::common::{max_abs_diff, values};
+use crate::common::{fixture_path, max_abs_diff, values};
 
-fn fixture() -> HashMap<String, Tensor> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/torch_layers.safetensors"
-    );
-    candle_core::safetensors::load(path, &Device::Cpu).expect("fixture loads")
+fn fixture(device: &Device) -> HashMap<String, Tensor> {
+    candle_core::safetensors::load(fixture_path("torch_layers.safetensors"), device)
+        .expect("fixture loads")
 }
 
 /// Runs `f` on the case's inputs and compares output and gradients with PyTorch's.
-fn check(case: &str, inputs: &[&str], f: impl Fn(&[Tensor], &[usize]) -> Tensor) -> f64 {
-    let fx = fixture();
+fn check(
+    device: &Device,
+    case: &str,
+    inputs: &[&str],
+    f: impl Fn(&[Tensor], &[usize]) -> Tensor,
+) -> f64 {
+    let fx = fixture(device);
     let get = |k: &str| {
         fx.get(&format!("{case}.{k}"))
             .unwrap_or_else(|| panic!("{case}.{k} in fixture"))
@@ -54,30 +57,33 @@ fn check(case: &str, inputs: &[&str], f: impl Fn(&[Tensor], &[usize]) -> Tensor)
     worst
 }
 
-#[test]
-fn conv3d_matches_pytorch() {
+test_device!(conv3d_matches_pytorch);
+fn conv3d_matches_pytorch(device: &Device) {
     for case in ["conv_k3_p1_s1", "conv_k3_p1_s2", "conv_k1_p0_s1"] {
-        check(case, &["x", "w", "b"], |t, g| {
+        check(device, case, &["x", "w", "b"], |t, g| {
             conv3d(&t[0], &t[1], Some(&t[2]), g[1], g[0]).unwrap()
         });
-        check(case, &["x", "w", "b"], |t, g| {
+        check(device, case, &["x", "w", "b"], |t, g| {
             conv3d_via_conv2d(&t[0], &t[1], Some(&t[2]), g[1], g[0]).unwrap()
+        });
+        check(device, case, &["x", "w", "b"], |t, g| {
+            conv3d_shifted(&t[0], &t[1], Some(&t[2]), g[1], g[0]).unwrap()
         });
     }
 }
 
-#[test]
-fn pooling_and_upsampling_match_pytorch() {
-    check("maxpool", &["x"], |t, _| max_pool3d(&t[0]).unwrap());
-    check("upsample", &["x"], |t, _| {
+test_device!(pooling_and_upsampling_match_pytorch);
+fn pooling_and_upsampling_match_pytorch(device: &Device) {
+    check(device, "maxpool", &["x"], |t, _| max_pool3d(&t[0]).unwrap());
+    check(device, "upsample", &["x"], |t, _| {
         upsample_nearest3d(&t[0]).unwrap()
     });
 }
 
-#[test]
-fn conv_transpose3d_matches_pytorch() {
+test_device!(conv_transpose3d_matches_pytorch);
+fn conv_transpose3d_matches_pytorch(device: &Device) {
     for case in ["convt_k2_s2", "convt_k3_s2_p1_op1"] {
-        check(case, &["x", "w", "b"], |t, g| {
+        check(device, case, &["x", "w", "b"], |t, g| {
             conv_transpose3d(&t[0], &t[1], Some(&t[2]), g[0], g[1], g[2]).unwrap()
         });
     }

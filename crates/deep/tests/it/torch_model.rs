@@ -1,26 +1,23 @@
 //! The whole model against PyTorch 2.9 (fixture made by scripts/torch-model.py): the forward
 //! pass, the three task losses, every parameter's gradient and one AdamW step, from the same
-//! weights and inputs.
+//! weights and inputs, on every compiled device.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use biomarker_deep::balance::{BalanceConfig, Task};
 use biomarker_deep::data::Batch;
 use biomarker_deep::loss::ReconLoss;
 use biomarker_deep::model::ModelConfig;
 use biomarker_deep::optim::AdamWConfig;
+use biomarker_deep::test_device;
 use biomarker_deep::train::{TrainConfig, Trainer};
 use candle_core::{DType, Device, Tensor};
 
-use crate::common::{max_abs_diff, values};
+use crate::common::{fixture_path, max_abs_diff, values};
 
-fn setup() -> (Trainer, HashMap<String, Tensor>, Batch) {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/torch_model.safetensors"
-    );
-    let fx = candle_core::safetensors::load(path, &Device::Cpu).unwrap();
+fn setup(device: &Device) -> (Trainer, HashMap<String, Tensor>, Batch) {
+    let path = fixture_path("torch_model.safetensors");
+    let fx = candle_core::safetensors::load(&path, device).unwrap();
     let mut model = ModelConfig::new(16, 2);
     model.feature_maps = vec![4, 8];
     model.bottleneck = 8;
@@ -40,11 +37,11 @@ fn setup() -> (Trainer, HashMap<String, Tensor>, Batch) {
         seed: 0,
         variants: Default::default(),
     };
-    let trainer = Trainer::new(config, &Device::Cpu).unwrap();
+    let trainer = Trainer::new(config, device).unwrap();
     trainer
         .model
         .params
-        .assign_from(&fx, "param.", Path::new(path))
+        .assign_from(&fx, "param.", &path)
         .unwrap();
     let batch = Batch {
         x: fx["input.x"].clone(),
@@ -60,9 +57,9 @@ fn rel(a: &Tensor, b: &Tensor) -> f64 {
     max_abs_diff(&a, &b) / b.iter().fold(1e-3f64, |m, v| m.max(v.abs()))
 }
 
-#[test]
-fn forward_losses_gradients_and_one_step_match_pytorch() {
-    let (mut trainer, fx, batch) = setup();
+test_device!(forward_losses_gradients_and_one_step_match_pytorch);
+fn forward_losses_gradients_and_one_step_match_pytorch(device: &Device) {
+    let (mut trainer, fx, batch) = setup(device);
     let out = trainer.model.forward(&batch.x).unwrap();
     for (name, got) in [
         ("z", &out.z),

@@ -1,11 +1,13 @@
 //! Training: the split gradient path equals a plain backward of the weighted loss; a few steps
-//! reduce every task's loss; resume reproduces an uninterrupted run bit for bit.
+//! reduce every task's loss (both on every compiled device); resume reproduces an
+//! uninterrupted run bit for bit (on the CPU: it checks checkpoint IO, not the device).
 
 use biomarker_deep::balance::{BalanceConfig, Task};
 use biomarker_deep::data::Split;
 use biomarker_deep::loss::ReconLoss;
 use biomarker_deep::model::ModelConfig;
 use biomarker_deep::optim::AdamWConfig;
+use biomarker_deep::test_device;
 use biomarker_deep::train::{fit, FitOptions, NoProgress, RunPaths, TrainConfig, Trainer};
 use candle_core::Device;
 
@@ -56,13 +58,13 @@ pub fn tiny_config(balance: BalanceConfig) -> TrainConfig {
     }
 }
 
-#[test]
-fn split_gradients_equal_the_weighted_loss_gradient() {
+test_device!(split_gradients_equal_the_weighted_loss_gradient);
+fn split_gradients_equal_the_weighted_loss_gradient(device: &Device) {
     let data = toy_dataset(4, 1);
-    let trainer = Trainer::new(tiny_config(BalanceConfig::Equal), &Device::Cpu).unwrap();
+    let trainer = Trainer::new(tiny_config(BalanceConfig::Equal), device).unwrap();
     let scaler = data.volume_scaler(&(0..data.len()).collect::<Vec<_>>());
     let batch = data
-        .batch(&(0..data.len()).collect::<Vec<_>>(), &scaler, &Device::Cpu)
+        .batch(&(0..data.len()).collect::<Vec<_>>(), &scaler, device)
         .unwrap();
     let w = [0.7, 1.3, 0.4];
     let biomarker_deep::train::Gradients { grads, losses, .. } =
@@ -89,12 +91,12 @@ fn split_gradients_equal_the_weighted_loss_gradient() {
     assert!(worst < 1e-4, "relative gradient difference {worst}");
 }
 
-#[test]
-fn a_few_steps_reduce_every_task_loss() {
+test_device!(a_few_steps_reduce_every_task_loss);
+fn a_few_steps_reduce_every_task_loss(device: &Device) {
     let data = toy_dataset(4, 2);
     let items: Vec<usize> = (0..data.len()).collect();
     let scaler = data.volume_scaler(&items);
-    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
+    let batch = data.batch(&items, &scaler, device).unwrap();
     for balance in [
         BalanceConfig::Equal,
         BalanceConfig::GradNorm {
@@ -103,7 +105,7 @@ fn a_few_steps_reduce_every_task_loss() {
         },
         BalanceConfig::Uncertainty { lr: 0.01 },
     ] {
-        let mut trainer = Trainer::new(tiny_config(balance.clone()), &Device::Cpu).unwrap();
+        let mut trainer = Trainer::new(tiny_config(balance.clone()), device).unwrap();
         let first = trainer.step(&batch).unwrap();
         let mut last = first.clone();
         for _ in 0..60 {

@@ -54,7 +54,9 @@ fn segmentation_losses_match_the_reference() {
 
 #[test]
 fn segmentation_loss_gradients_match_finite_differences() {
-    let logits = rand_tensor(&[2, 1, 2, 2, 2], 11).affine(3.0, 0.0).unwrap();
+    let logits = rand_tensor(&[2, 1, 2, 2, 2], 11, &Device::Cpu)
+        .affine(3.0, 0.0)
+        .unwrap();
     let target = Tensor::from_vec(
         vec![
             1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, //
@@ -75,7 +77,7 @@ fn segmentation_loss_gradients_match_finite_differences() {
         1e-6,
     );
     check_gradients(
-        &[rand_tensor(&[3, 4], 12)],
+        &[rand_tensor(&[3, 4], 12, &Device::Cpu)],
         |x| l1_penalty(&x[0]).unwrap(),
         1e-6,
     );
@@ -158,9 +160,11 @@ fn residual_concat_gradients_match_finite_differences() {
     use biomarker_deep::layers::Conv3d;
     use biomarker_deep::residual::residual_concat;
     let inputs = [
-        rand_tensor(&[1, 2, 3, 3, 3], 21),
-        rand_tensor(&[2, 2, 3, 3, 3], 22).affine(0.5, 0.0).unwrap(),
-        rand_tensor(&[2], 23),
+        rand_tensor(&[1, 2, 3, 3, 3], 21, &Device::Cpu),
+        rand_tensor(&[2, 2, 3, 3, 3], 22, &Device::Cpu)
+            .affine(0.5, 0.0)
+            .unwrap(),
+        rand_tensor(&[2], 23, &Device::Cpu),
     ];
     check_gradients(
         &inputs,
