@@ -419,6 +419,14 @@ impl TableSchema {
         })
     }
 
+    /// True when `column` may be missing (null); unknown columns may.
+    pub fn nullable(&self, column: &str) -> bool {
+        match self.row.property(column) {
+            Ok(Some(n)) => n.nullable(),
+            Ok(None) | Err(()) => true,
+        }
+    }
+
     /// True when `column` may hold values of `kind` (a column may allow several kinds).
     pub fn accepts(&self, column: &str, kind: CellKind) -> bool {
         let node = match self.row.property(column) {

@@ -1,7 +1,8 @@
 //! Tab-separated text form of frames: optional `## key=value` metadata lines, a header line
 //! (a leading `#` is allowed, as in PLINK files), then one row per line. Columns are typed by
-//! the table's schema; `NA` or an empty field is a missing value. Headers with a tab split on
-//! tabs (so empty fields are seen); others split on any run of whitespace.
+//! the table's schema; `NA` or an empty field is a missing value, except that an empty field in
+//! a string column that may not be null is the empty string. Headers with a tab split on tabs
+//! (so empty fields are seen); others split on any run of whitespace.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -24,6 +25,10 @@ pub fn read_text(path: &Path, schema: &TableSchema) -> Result<Frame> {
     let file = std::fs::File::open(path).map_err(|e| TableError::io(path, e))?;
     let mut frame = Frame::default();
     let mut header: Option<(Vec<String>, Vec<CellKind>, bool)> = None;
+    // Per column: an empty field is an empty string rather than a missing value. True for
+    // string columns whose schema forbids null, so that a list written empty (e.g. no
+    // covariates) reads back as written; `NA` stays missing there and is refused.
+    let mut empty_is_text: Vec<bool> = Vec::new();
     let mut builders: Vec<ColumnData> = Vec::new();
     let mut row_lines: Vec<usize> = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
@@ -55,6 +60,11 @@ pub fn read_text(path: &Path, schema: &TableSchema) -> Result<Frame> {
                     .map(|n| schema.kind_of(n).unwrap_or(CellKind::Str))
                     .collect();
                 builders = kinds.iter().map(|k| empty_column(*k)).collect();
+                empty_is_text = names
+                    .iter()
+                    .zip(&kinds)
+                    .map(|(n, k)| *k == CellKind::Str && !schema.nullable(n))
+                    .collect();
                 header = Some((names, kinds, tabs));
             }
             Some((names, kinds, tabs)) => {
@@ -72,7 +82,12 @@ pub fn read_text(path: &Path, schema: &TableSchema) -> Result<Frame> {
                 }
                 row_lines.push(line_no);
                 for (j, field) in fields.iter().enumerate() {
-                    push_text(&mut builders[j], kinds[j], field).map_err(|message| {
+                    let missing = if empty_is_text[j] {
+                        *field == "NA"
+                    } else {
+                        is_missing(field)
+                    };
+                    push_text(&mut builders[j], kinds[j], field, missing).map_err(|message| {
                         TableError::Cell {
                             path: path.into(),
                             place: Place::Line(line_no),
@@ -115,8 +130,8 @@ fn push_text(
     column: &mut ColumnData,
     kind: CellKind,
     field: &str,
+    missing: bool,
 ) -> std::result::Result<(), String> {
-    let missing = is_missing(field);
     match (column, kind) {
         (ColumnData::Str(v), _) => v.push((!missing).then(|| field.to_owned())),
         (ColumnData::F64(v), _) => v.push(if missing {

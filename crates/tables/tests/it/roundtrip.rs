@@ -220,3 +220,25 @@ fn manifest_round_trips_and_records_digests() {
     );
     assert_eq!(back.inputs[0].bytes, 3);
 }
+
+#[test]
+fn an_empty_covariate_list_reads_back_from_text() {
+    // A model without covariates writes an empty field; the string column forbids null, so
+    // the reader must take it as the empty list, not as a missing value.
+    let table = AssocTable {
+        records: vec![AssocRecord {
+            analysis: "ols".into(),
+            outcome: "age".into(),
+            predictor: "left_hippocampus_PC1".into(),
+            covariates: String::new(),
+            n: 40,
+            beta: 0.3,
+            se: 0.1,
+            stat: 3.0,
+            p: 0.004,
+            ..AssocRecord::default()
+        }],
+        metadata: BTreeMap::new(),
+    };
+    both_formats(&table);
+}

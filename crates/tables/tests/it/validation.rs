@@ -40,6 +40,22 @@ fn out_of_range_values_name_line_column_and_value() {
 }
 
 #[test]
+fn empty_and_na_ids_are_refused() {
+    // An empty field in a string column that forbids null is an empty string, which the
+    // ID's minLength refuses; `NA` there is a missing value, which the type refuses.
+    let dir = tempfile::tempdir().unwrap();
+    for (id, expected) in [("", "at least 1"), ("NA", "expected string")] {
+        let line = gwas_line("0.5").replace("\trs1\t", &format!("\t{id}\t"));
+        let path = write(dir.path(), "g.tsv", &format!("{GWAS_HEADER}\n{line}\n"));
+        let err = GwasTable::read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("g.tsv: line 2, column \"ID\"") && err.contains(expected),
+            "{id:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn non_numbers_and_bad_enums_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(
