@@ -51,7 +51,7 @@ pub(crate) fn cohort(dir: &Path) {
     std::fs::write(dir.join("labels.tsv"), "label\tname\n1\tball\n2\tbox\n").unwrap();
 }
 
-pub(crate) const TINY: &[&str] = &[
+const TINY: &[&str] = &[
     "--size",
     "16",
     "--feature-maps",
@@ -68,6 +68,31 @@ pub(crate) const TINY: &[&str] = &[
     "0.34",
 ];
 
+/// The arguments of `command` (`train` or `experiment`) on the tiny cohort in `sim`: quiet,
+/// writing to `out`, `epochs` epochs (at index 7) of the tiny model ([`TINY`]), with `extra`
+/// options.
+pub(crate) fn tiny_args<'a>(
+    command: &'a str,
+    sim: &'a str,
+    out: &'a str,
+    epochs: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "-q",
+        command,
+        "--sim-dir",
+        sim,
+        "--out",
+        out,
+        "--epochs",
+        epochs,
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(TINY);
+    args
+}
+
 #[test]
 fn train_resume_encode_and_experiment() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,17 +100,7 @@ fn train_resume_encode_and_experiment() {
     let sim = dir.path().to_str().unwrap();
     let out = dir.path().join("train");
     let out_s = out.to_str().unwrap();
-    let mut args = vec![
-        "-q",
-        "train",
-        "--sim-dir",
-        sim,
-        "--out",
-        out_s,
-        "--epochs",
-        "1",
-    ];
-    args.extend_from_slice(TINY);
+    let mut args = tiny_args("train", sim, out_s, "1", &[]);
     assert!(run(&args).contains("test: dice"));
     // Extending the run by one epoch resumes from the checkpoint of epoch 1.
     args[7] = "2";
@@ -134,17 +149,7 @@ fn train_resume_encode_and_experiment() {
     assert_eq!(rows, 24, "12 subjects × 2 structures");
 
     let exp = dir.path().join("exp");
-    let mut args = vec![
-        "-q",
-        "experiment",
-        "--sim-dir",
-        sim,
-        "--out",
-        exp.to_str().unwrap(),
-        "--epochs",
-        "1",
-    ];
-    args.extend_from_slice(TINY);
+    let args = tiny_args("experiment", sim, crate::s(&exp), "1", &[]);
     let table = run(&args);
     assert_eq!(table.lines().count(), 10, "header + 9 runs:\n{table}");
     let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
