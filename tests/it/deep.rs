@@ -1,7 +1,7 @@
 //! End to end through the binary: `train` (and `--resume` extending the run), `encode` and
 //! `experiment` (its finished runs skipped on rerun) on a tiny NIfTI cohort written here.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use biomarker_tables::{AssocTable, TableKind};
 use ndarray::Array3;
@@ -51,7 +51,7 @@ pub(crate) fn cohort(dir: &Path) {
     std::fs::write(dir.join("labels.tsv"), "label\tname\n1\tball\n2\tbox\n").unwrap();
 }
 
-pub(crate) const TINY: &[&str] = &[
+const TINY: &[&str] = &[
     "--size",
     "16",
     "--feature-maps",
@@ -68,6 +68,31 @@ pub(crate) const TINY: &[&str] = &[
     "0.34",
 ];
 
+/// The arguments of `command` (`train` or `experiment`) on the tiny cohort in `sim`: quiet,
+/// writing to `out`, `epochs` epochs (at index 7) of the tiny model ([`TINY`]), with `extra`
+/// options.
+pub(crate) fn tiny_args<'a>(
+    command: &'a str,
+    sim: &'a str,
+    out: &'a str,
+    epochs: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "-q",
+        command,
+        "--sim-dir",
+        sim,
+        "--out",
+        out,
+        "--epochs",
+        epochs,
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(TINY);
+    args
+}
+
 #[test]
 fn train_resume_encode_and_experiment() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,17 +100,7 @@ fn train_resume_encode_and_experiment() {
     let sim = dir.path().to_str().unwrap();
     let out = dir.path().join("train");
     let out_s = out.to_str().unwrap();
-    let mut args = vec![
-        "-q",
-        "train",
-        "--sim-dir",
-        sim,
-        "--out",
-        out_s,
-        "--epochs",
-        "1",
-    ];
-    args.extend_from_slice(TINY);
+    let mut args = tiny_args("train", sim, out_s, "1", &[]);
     assert!(run(&args).contains("test: dice"));
     // Extending the run by one epoch resumes from the checkpoint of epoch 1.
     args[7] = "2";
@@ -134,17 +149,7 @@ fn train_resume_encode_and_experiment() {
     assert_eq!(rows, 24, "12 subjects × 2 structures");
 
     let exp = dir.path().join("exp");
-    let mut args = vec![
-        "-q",
-        "experiment",
-        "--sim-dir",
-        sim,
-        "--out",
-        exp.to_str().unwrap(),
-        "--epochs",
-        "1",
-    ];
-    args.extend_from_slice(TINY);
+    let args = tiny_args("experiment", sim, crate::s(&exp), "1", &[]);
     let table = run(&args);
     assert_eq!(table.lines().count(), 10, "header + 9 runs:\n{table}");
     let header: Vec<&str> = table.lines().next().unwrap().split('\t').collect();
@@ -345,42 +350,7 @@ fn bad_inputs_fail_with_the_file_named() {
 #[test]
 fn simulated_cohort_classifier_beats_chance() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = dir.path().join("sim");
-    let out = dir.path().join("train");
-    run(&[
-        "simulate",
-        "--out",
-        sim.to_str().unwrap(),
-        "--samples",
-        "48",
-        "--variants",
-        "100",
-        "--size",
-        "16",
-        "--seed",
-        "3",
-        "-q",
-    ]);
-    run(&[
-        "train",
-        "--sim-dir",
-        sim.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--size",
-        "16",
-        "--feature-maps",
-        "4,8,16",
-        "--bottleneck",
-        "32",
-        "--epochs",
-        "5",
-        "--lr",
-        "0.003",
-        "--seed",
-        "1",
-        "-q",
-    ]);
+    let (sim, out) = simulate_and_train(dir.path(), "16", &["--epochs", "5"]);
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("test_metrics.json")).unwrap())
             .unwrap();
@@ -407,8 +377,34 @@ fn simulated_cohort_classifier_beats_chance() {
 #[test]
 fn simulated_cohort_volume_is_learned_within_structure() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = dir.path().join("sim");
-    let out = dir.path().join("train");
+    let (_, out) = simulate_and_train(
+        dir.path(),
+        "32",
+        &[
+            "--tasks",
+            "volume",
+            "--balance",
+            "equal",
+            "--epochs",
+            "20",
+            "--patience",
+            "0",
+        ],
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("test_metrics.json")).unwrap())
+            .unwrap();
+    let r2 = metrics["volume_r2"].as_f64().unwrap();
+    eprintln!("volume R² within structure {r2}");
+    assert!(r2 > 0.5, "volume R² within structure {r2}");
+}
+
+/// Simulates 48 subjects (100 variants, `size`³ images, seed 3) into `dir/sim` and trains on
+/// 16³ crops of them into `dir/train` (feature maps 4,8,16, bottleneck 32, lr 0.003, seed 1)
+/// with `extra` options; returns (sim, train).
+fn simulate_and_train(dir: &Path, size: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
+    let sim = dir.join("sim");
+    let out = dir.join("train");
     run(&[
         "simulate",
         "--out",
@@ -418,12 +414,12 @@ fn simulated_cohort_volume_is_learned_within_structure() {
         "--variants",
         "100",
         "--size",
-        "32",
+        size,
         "--seed",
         "3",
         "-q",
     ]);
-    run(&[
+    let mut args = vec![
         "train",
         "--sim-dir",
         crate::s(&sim),
@@ -435,24 +431,13 @@ fn simulated_cohort_volume_is_learned_within_structure() {
         "4,8,16",
         "--bottleneck",
         "32",
-        "--tasks",
-        "volume",
-        "--balance",
-        "equal",
-        "--epochs",
-        "20",
-        "--patience",
-        "0",
         "--lr",
         "0.003",
         "--seed",
         "1",
         "-q",
-    ]);
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("test_metrics.json")).unwrap())
-            .unwrap();
-    let r2 = metrics["volume_r2"].as_f64().unwrap();
-    eprintln!("volume R² within structure {r2}");
-    assert!(r2 > 0.5, "volume R² within structure {r2}");
+    ];
+    args.extend_from_slice(extra);
+    run(&args);
+    (sim, out)
 }

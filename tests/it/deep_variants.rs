@@ -4,7 +4,7 @@
 //! `experiment --grid` running variants as rows.
 
 use crate::bgwas_ok as run;
-use crate::deep::{cohort, TINY};
+use crate::deep::{cohort, tiny_args};
 
 #[test]
 fn variants_train_transfer_and_grid() {
@@ -12,27 +12,24 @@ fn variants_train_transfer_and_grid() {
     cohort(dir.path());
     let sim = dir.path().to_str().unwrap();
     let out = dir.path().join("ae");
-    let mut args = vec![
-        "-q",
+    let args = tiny_args(
         "train",
-        "--sim-dir",
         sim,
-        "--out",
-        out.to_str().unwrap(),
-        "--epochs",
+        crate::s(&out),
         "1",
-        "--tasks",
-        "recon,class",
-        "--balance",
-        "convex",
-        "--alpha",
-        "0.6",
-        "--l1",
-        "0.01",
-        "--recon-loss",
-        "generalized-dice",
-    ];
-    args.extend_from_slice(TINY);
+        &[
+            "--tasks",
+            "recon,class",
+            "--balance",
+            "convex",
+            "--alpha",
+            "0.6",
+            "--l1",
+            "0.01",
+            "--recon-loss",
+            "generalized-dice",
+        ],
+    );
     assert!(run(&args).contains("test: dice"));
     let log = std::fs::read_to_string(out.join("train_log.jsonl")).unwrap();
     let rec: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
@@ -77,28 +74,25 @@ fn variants_train_transfer_and_grid() {
     let pheno_path = dir.path().join("pheno.tsv");
     std::fs::write(&pheno_path, pheno).unwrap();
     let head = dir.path().join("head");
-    let mut args = vec![
-        "-q",
+    let args = tiny_args(
         "train",
-        "--sim-dir",
         sim,
-        "--out",
-        head.to_str().unwrap(),
-        "--head-target",
-        "big_ball",
-        "--pheno",
-        pheno_path.to_str().unwrap(),
-        "--init-encoder",
-        out.to_str().unwrap(),
-        "--freeze-epochs",
-        "1",
-        "--epochs",
+        crate::s(&head),
         "2",
-        "--aux-columns",
-        "ball_r,parity",
-        "--feed-aux",
-    ];
-    args.extend_from_slice(TINY);
+        &[
+            "--head-target",
+            "big_ball",
+            "--pheno",
+            crate::s(&pheno_path),
+            "--init-encoder",
+            crate::s(&out),
+            "--freeze-epochs",
+            "1",
+            "--aux-columns",
+            "ball_r,parity",
+            "--feed-aux",
+        ],
+    );
     let stdout = run(&args);
     assert!(stdout.contains("AUC"), "{stdout}");
     let m: serde_json::Value =
@@ -124,20 +118,16 @@ fn variants_train_transfer_and_grid() {
     assert_eq!(frozen, vec![true, false]);
     // Bad inputs are named.
     let fail = |extra: &[&str]| -> String {
-        let mut a = vec![
+        let mut a = tiny_args(
             "train",
-            "--sim-dir",
             sim,
-            "--out",
-            head.to_str().unwrap(),
-            "--pheno",
-            pheno_path.to_str().unwrap(),
-            "--epochs",
+            crate::s(&head),
             "1",
-        ];
-        a.extend_from_slice(TINY);
+            &["--pheno", crate::s(&pheno_path)],
+        );
         a.extend_from_slice(extra);
-        let o = crate::bgwas(&a);
+        // Without `-q`, as a user would run it.
+        let o = crate::bgwas(&a[1..]);
         assert!(!o.status.success(), "{extra:?} succeeded");
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
@@ -210,20 +200,13 @@ fn variants_train_transfer_and_grid() {
     )
     .unwrap();
     let exp = dir.path().join("exp");
-    let mut args = vec![
-        "-q",
+    run(&tiny_args(
         "experiment",
-        "--sim-dir",
         sim,
-        "--out",
-        exp.to_str().unwrap(),
-        "--epochs",
+        crate::s(&exp),
         "1",
-        "--grid",
-        grid.to_str().unwrap(),
-    ];
-    args.extend_from_slice(TINY);
-    run(&args);
+        &["--grid", crate::s(&grid)],
+    ));
     let table = std::fs::read_to_string(exp.join("results.tsv")).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 5, "{table}");

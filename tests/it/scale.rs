@@ -1,7 +1,7 @@
 //! Scans split into chunks (`chunks`, `scan --chunks --chunk K/N`) and joined by `merge` give
 //! exactly the unsplit scan's outputs; merge refuses missing, mismatched and overlapping chunks.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use biomarker_tables::{GwasTable, TableKind};
 
@@ -30,8 +30,55 @@ pub fn scan(cohort: &Path, out: &Path, extra: &[&str]) {
     bgwas_ok(&args);
 }
 
+/// Simulates a cohort of `samples` × `variants` (16³ images) into `dir/sim`; returns its path.
+pub fn simulate(dir: &Path, samples: &str, variants: &str) -> PathBuf {
+    let cohort = dir.join("sim");
+    bgwas_ok(&[
+        "-q",
+        "simulate",
+        "--out",
+        s(&cohort),
+        "--samples",
+        samples,
+        "--variants",
+        variants,
+        "--size",
+        "16",
+    ]);
+    cohort
+}
+
+/// Asserts that the scan in `merged` is the unsplit one in `whole` to the byte (its three
+/// text outputs) and to the record (its Parquet table of 3 × `variants` rows).
+pub fn assert_same_scan(whole: &Path, merged: &Path, variants: usize) {
+    let (a, b) = (text_outputs(whole), text_outputs(merged));
+    assert_eq!(
+        a.len(),
+        3,
+        "{:?}",
+        a.iter().map(|x| &x.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        a.iter().map(|x| &x.0).collect::<Vec<_>>(),
+        b.iter().map(|x| &x.0).collect::<Vec<_>>()
+    );
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(
+            x == y,
+            "{name} differs between the unsplit and the merged scan"
+        );
+    }
+    let whole_table = GwasTable::read(&whole.join("gwas.parquet")).unwrap();
+    let merged_table = GwasTable::read(&merged.join("gwas.parquet")).unwrap();
+    assert_eq!(whole_table.records.len(), 3 * variants);
+    assert_eq!(
+        whole_table.records, merged_table.records,
+        "Parquet data differ"
+    );
+}
+
 /// The text outputs of a scan folder, name → bytes (the manifest excluded).
-pub fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -53,19 +100,7 @@ pub fn text_outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn merged_chunks_equal_the_unsplit_scan_and_bad_sets_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let cohort = dir.path().join("sim");
-    bgwas_ok(&[
-        "-q",
-        "simulate",
-        "--out",
-        s(&cohort),
-        "--samples",
-        "200",
-        "--variants",
-        "2000",
-        "--size",
-        "16",
-    ]);
+    let cohort = simulate(dir.path(), "200", "2000");
     let whole = dir.path().join("whole");
     scan(&cohort, &whole, &[]);
 
@@ -99,28 +134,7 @@ fn merged_chunks_equal_the_unsplit_scan_and_bad_sets_are_refused() {
         "--out",
         s(&merged),
     ]);
-
-    let (a, b) = (text_outputs(&whole), text_outputs(&merged));
-    assert_eq!(
-        a.len(),
-        3,
-        "{:?}",
-        a.iter().map(|x| &x.0).collect::<Vec<_>>()
-    );
-    for ((na, ba), (nb, bb)) in a.iter().zip(&b) {
-        assert_eq!(na, nb);
-        assert!(
-            ba == bb,
-            "{na} differs between the unsplit and the merged scan"
-        );
-    }
-    let whole_table = GwasTable::read(&whole.join("gwas.parquet")).unwrap();
-    let merged_table = GwasTable::read(&merged.join("gwas.parquet")).unwrap();
-    assert_eq!(whole_table.records.len(), 3 * 2000);
-    assert_eq!(
-        whole_table.records, merged_table.records,
-        "Parquet data differ"
-    );
+    assert_same_scan(&whole, &merged, 2000);
 
     // A missing chunk.
     let out = bgwas(&[
@@ -186,19 +200,7 @@ fn digest_sources(dir: &Path) -> serde_json::Value {
 #[test]
 fn chunks_trust_the_plans_digests_until_the_bed_is_touched_or_altered() {
     let dir = tempfile::tempdir().unwrap();
-    let cohort = dir.path().join("sim");
-    bgwas_ok(&[
-        "-q",
-        "simulate",
-        "--out",
-        s(&cohort),
-        "--samples",
-        "120",
-        "--variants",
-        "600",
-        "--size",
-        "16",
-    ]);
+    let cohort = simulate(dir.path(), "120", "600");
     let bfile = cohort.join("cohort");
     let bed = cohort.join("cohort.bed");
     let plan = dir.path().join("plan.json");

@@ -5,10 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use biomarker_tables::{GwasTable, TableKind};
-
-use crate::scale::{scan, text_outputs};
-use crate::{bgwas_ok, s};
+use crate::scale::{assert_same_scan, scan, simulate};
 
 const PHENOS: &str = "ad_vs_cn,null_trait,vol_left_hippocampus";
 
@@ -38,19 +35,7 @@ fn the_snakemake_workflow_merges_to_the_unsplit_scan() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let cohort = dir.path().join("sim");
-    bgwas_ok(&[
-        "-q",
-        "simulate",
-        "--out",
-        s(&cohort),
-        "--samples",
-        "150",
-        "--variants",
-        "1200",
-        "--size",
-        "16",
-    ]);
+    let cohort = simulate(dir.path(), "150", "1200");
     let whole = dir.path().join("whole");
     scan(&cohort, &whole, &[]);
 
@@ -97,24 +82,5 @@ fn the_snakemake_workflow_merges_to_the_unsplit_scan() {
         .unwrap();
         assert_eq!(m["summary"]["input_digests"]["bed"], "plan", "chunk {k}");
     }
-    let merged = results.join("merged");
-    let (a, b) = (text_outputs(&whole), text_outputs(&merged));
-    assert_eq!(a.len(), 3);
-    assert_eq!(
-        a.iter().map(|x| &x.0).collect::<Vec<_>>(),
-        b.iter().map(|x| &x.0).collect::<Vec<_>>()
-    );
-    for ((name, x), (_, y)) in a.iter().zip(&b) {
-        assert!(
-            x == y,
-            "{name} differs between the unsplit and the merged scan"
-        );
-    }
-    let whole_table = GwasTable::read(&whole.join("gwas.parquet")).unwrap();
-    let merged_table = GwasTable::read(&merged.join("gwas.parquet")).unwrap();
-    assert_eq!(whole_table.records.len(), 3 * 1200);
-    assert_eq!(
-        whole_table.records, merged_table.records,
-        "Parquet data differ"
-    );
+    assert_same_scan(&whole, &results.join("merged"), 1200);
 }

@@ -53,7 +53,13 @@ pub struct Renderer {
 /// Appends the fields to `out`, each followed by `sep` but the last, then a newline.
 /// Numbers are formatted in place: a line costs no allocation beyond `out` growing.
 fn line(out: &mut String, sep: char, fields: &[Field<'_>]) {
-    for (i, f) in fields.iter().enumerate() {
+    line_of_parts(out, sep, &[fields]);
+}
+
+/// [`line`] of the fields of `parts` one after the other, for lines whose formats differ
+/// by a field in the middle.
+fn line_of_parts(out: &mut String, sep: char, parts: &[&[Field<'_>]]) {
+    for (i, f) in parts.iter().flat_map(|p| p.iter()).enumerate() {
         if i > 0 {
             out.push(sep);
         }
@@ -102,51 +108,40 @@ impl Renderer {
             let (chrom, pos, id) = (Str(&v.chrom), Int(v.pos), Str(&v.id));
             let obs = Int(r.obs_ct as i64);
             match (self.format, ph.binary) {
-                (OutputFormat::Plink2, false) => line(
-                    &mut text,
-                    '\t',
-                    &[
-                        chrom,
-                        pos,
-                        id,
-                        Str(&v.reference),
-                        Str(&v.alt),
-                        Str("Y"),
-                        Str(a1),
-                        Str(omitted),
-                        G6(r.a1_freq),
-                        Str("ADD"),
-                        obs,
-                        G6(r.beta),
-                        G6(r.se),
-                        G6(r.stat),
-                        P(r.ln_p),
-                        Str(err),
-                    ],
-                ),
-                (OutputFormat::Plink2, true) => line(
-                    &mut text,
-                    '\t',
-                    &[
-                        chrom,
-                        pos,
-                        id,
-                        Str(&v.reference),
-                        Str(&v.alt),
-                        Str("Y"),
-                        Str(a1),
-                        Str(omitted),
-                        G6(r.a1_freq),
-                        Str(if r.firth == Some(true) { "Y" } else { "N" }),
-                        Str("ADD"),
-                        obs,
-                        G6(r.beta.exp()),
-                        G6(r.se),
-                        G6(r.stat),
-                        P(r.ln_p),
-                        Str(err),
-                    ],
-                ),
+                (OutputFormat::Plink2, binary) => {
+                    // The logistic table has FIRTH? after A1_FREQ, and the odds ratio e^β
+                    // where the linear one has β.
+                    let firth = [Str(if r.firth == Some(true) { "Y" } else { "N" })];
+                    let firth: &[Field] = if binary { &firth } else { &[] };
+                    let effect = if binary { r.beta.exp() } else { r.beta };
+                    line_of_parts(
+                        &mut text,
+                        '\t',
+                        &[
+                            &[
+                                chrom,
+                                pos,
+                                id,
+                                Str(&v.reference),
+                                Str(&v.alt),
+                                Str("Y"),
+                                Str(a1),
+                                Str(omitted),
+                                G6(r.a1_freq),
+                            ],
+                            firth,
+                            &[
+                                Str("ADD"),
+                                obs,
+                                G6(effect),
+                                G6(r.se),
+                                G6(r.stat),
+                                P(r.ln_p),
+                                Str(err),
+                            ],
+                        ],
+                    );
+                }
                 (OutputFormat::Regenie, _) => line(
                     &mut text,
                     ' ',

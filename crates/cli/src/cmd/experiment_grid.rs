@@ -12,7 +12,7 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use super::experiment::GridRun;
-use super::train::{balance_config, parse_tasks, BalanceKind, ModelArgs};
+use super::train::{balance_config, parse_tasks, ModelArgs, TaskArgs};
 
 /// The options of one grid row.
 #[derive(Debug, Clone, Parser)]
@@ -21,15 +21,9 @@ pub struct GridRowArgs {
     /// Model and optimisation.
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Active tasks, comma separated (recon, class, volume).
-    #[arg(long, value_delimiter = ',', default_value = "recon,class,volume")]
-    pub tasks: Vec<String>,
-    /// Task weighting.
-    #[arg(long, value_enum, default_value_t = BalanceKind::Gradnorm)]
-    pub balance: BalanceKind,
-    /// Fixed task weights (with --balance fixed).
-    #[arg(long, value_delimiter = ',')]
-    pub weights: Vec<f64>,
+    /// Active tasks and their weighting.
+    #[command(flatten)]
+    pub task: TaskArgs,
 }
 
 fn value_name<T: ValueEnum>(v: &T) -> String {
@@ -140,8 +134,8 @@ pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, 
             "{}: transfer-learning rows (--head-target) are run with `train --head-target`, not in the experiment grid",
             at()
         );
-        let tasks = parse_tasks(&row.tasks).with_context(at)?;
-        let balance = balance_config(row.balance, &row.model, &row.weights);
+        let tasks = parse_tasks(&row.task.tasks).with_context(at)?;
+        let balance = balance_config(row.task.balance, &row.model, &row.task.weights);
         biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len()).with_context(at)?;
         row.model.variants.variants().validate().with_context(at)?;
         runs.push((

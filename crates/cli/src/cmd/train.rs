@@ -232,6 +232,18 @@ pub struct TrainArgs {
     /// Model and optimisation.
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Active tasks and their weighting.
+    #[command(flatten)]
+    pub task: TaskArgs,
+    /// Continue from the newest checkpoint in the output folder.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// Which tasks train and how their losses are weighted: options of `train` and of each
+/// `experiment --grid` row.
+#[derive(Debug, Clone, Args)]
+pub struct TaskArgs {
     /// Active tasks, comma separated (recon, class, volume).
     #[arg(long, value_delimiter = ',', default_value = "recon,class,volume")]
     pub tasks: Vec<String>,
@@ -241,9 +253,6 @@ pub struct TrainArgs {
     /// Fixed task weights (with --balance fixed), one per active task, comma separated.
     #[arg(long, value_delimiter = ',')]
     pub weights: Vec<f64>,
-    /// Continue from the newest checkpoint in the output folder.
-    #[arg(long)]
-    pub resume: bool,
 }
 
 /// Parses task names into the fixed task order.
@@ -409,8 +418,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.model.variants.head_target.is_some() {
         return super::train_variants::run_transfer(&args);
     }
-    let tasks = parse_tasks(&args.tasks)?;
-    let balance = balance_config(args.balance, &args.model, &args.weights);
+    let tasks = parse_tasks(&args.task.tasks)?;
+    let balance = balance_config(args.task.balance, &args.model, &args.task.weights);
     // Checked before any input is read (e.g. a convex α outside [0, 1]).
     biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len())?;
     args.model.variants.variants().validate()?;

@@ -131,3 +131,54 @@ pub fn toy_dataset(n_subjects: usize, seed: u64) -> biomarker_deep::data::Datase
     }
     ds
 }
+
+/// All of `data` as one batch on `device`, volumes scaled over all of it.
+pub fn whole_batch(
+    data: &biomarker_deep::data::Dataset,
+    device: &Device,
+) -> biomarker_deep::data::Batch {
+    let items: Vec<usize> = (0..data.len()).collect();
+    let scaler = data.volume_scaler(&items);
+    data.batch(&items, &scaler, device).unwrap()
+}
+
+/// Asserts that the split gradients `grads` (by parameter name) equal the plain backward's
+/// `store` for every parameter in `params`, relative to each gradient's largest magnitude
+/// (at least 1e-3), to 1e-4.
+pub fn assert_gradients_match(
+    params: &biomarker_deep::params::ParamStore,
+    store: &candle_core::backprop::GradStore,
+    grads: &std::collections::HashMap<String, Tensor>,
+) {
+    let mut worst: f64 = 0.0;
+    for (name, var) in params.iter() {
+        let want = values(store.get(var.as_tensor()).unwrap());
+        let got = values(&grads[name]);
+        let scale = want.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
+        worst = worst.max(max_abs_diff(&got, &want) / scale);
+    }
+    assert!(worst < 1e-4, "relative gradient difference {worst}");
+}
+
+/// Asserts that `steps` more training steps on `batch` bring each of the three task losses
+/// below 0.8 of its value at the first step; `what` names the run in the failure message.
+pub fn assert_steps_reduce_every_loss(
+    trainer: &mut biomarker_deep::train::Trainer,
+    batch: &biomarker_deep::data::Batch,
+    steps: usize,
+    what: &str,
+) {
+    let first = trainer.step(batch).unwrap();
+    let mut last = first.clone();
+    for _ in 0..steps {
+        last = trainer.step(batch).unwrap();
+    }
+    for i in 0..3 {
+        assert!(
+            last.losses[i] < 0.8 * first.losses[i],
+            "{what}: task {i} loss {} -> {}",
+            first.losses[i],
+            last.losses[i]
+        );
+    }
+}

@@ -11,7 +11,9 @@ use biomarker_deep::test_device;
 use biomarker_deep::train::{fit, FitOptions, NoProgress, RunPaths, TrainConfig, Trainer};
 use candle_core::Device;
 
-use crate::common::{max_abs_diff, toy_dataset, values};
+use crate::common::{
+    assert_gradients_match, assert_steps_reduce_every_loss, toy_dataset, values, whole_batch,
+};
 
 /// Trains `config` on `data` into `dir` (fresh, or resuming), returning the fit or its error.
 fn fit_in(
@@ -62,10 +64,7 @@ test_device!(split_gradients_equal_the_weighted_loss_gradient);
 fn split_gradients_equal_the_weighted_loss_gradient(device: &Device) {
     let data = toy_dataset(4, 1);
     let trainer = Trainer::new(tiny_config(BalanceConfig::Equal), device).unwrap();
-    let scaler = data.volume_scaler(&(0..data.len()).collect::<Vec<_>>());
-    let batch = data
-        .batch(&(0..data.len()).collect::<Vec<_>>(), &scaler, device)
-        .unwrap();
+    let batch = whole_batch(&data, device);
     let w = [0.7, 1.3, 0.4];
     let biomarker_deep::train::Gradients { grads, losses, .. } =
         trainer.gradients(&batch, &w).unwrap();
@@ -81,22 +80,12 @@ fn split_gradients_equal_the_weighted_loss_gradient(device: &Device) {
         });
     }
     let store = total.unwrap().backward().unwrap();
-    let mut worst: f64 = 0.0;
-    for (name, var) in trainer.model.params.iter() {
-        let want = values(store.get(var.as_tensor()).unwrap());
-        let got = values(&grads[name]);
-        let scale = want.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-        worst = worst.max(max_abs_diff(&got, &want) / scale);
-    }
-    assert!(worst < 1e-4, "relative gradient difference {worst}");
+    assert_gradients_match(&trainer.model.params, &store, &grads);
 }
 
 test_device!(a_few_steps_reduce_every_task_loss);
 fn a_few_steps_reduce_every_task_loss(device: &Device) {
-    let data = toy_dataset(4, 2);
-    let items: Vec<usize> = (0..data.len()).collect();
-    let scaler = data.volume_scaler(&items);
-    let batch = data.batch(&items, &scaler, device).unwrap();
+    let batch = whole_batch(&toy_dataset(4, 2), device);
     for balance in [
         BalanceConfig::Equal,
         BalanceConfig::GradNorm {
@@ -106,19 +95,7 @@ fn a_few_steps_reduce_every_task_loss(device: &Device) {
         BalanceConfig::Uncertainty { lr: 0.01 },
     ] {
         let mut trainer = Trainer::new(tiny_config(balance.clone()), device).unwrap();
-        let first = trainer.step(&batch).unwrap();
-        let mut last = first.clone();
-        for _ in 0..60 {
-            last = trainer.step(&batch).unwrap();
-        }
-        for i in 0..3 {
-            assert!(
-                last.losses[i] < 0.8 * first.losses[i],
-                "{balance:?}: task {i} loss {} -> {}",
-                first.losses[i],
-                last.losses[i]
-            );
-        }
+        assert_steps_reduce_every_loss(&mut trainer, &batch, 60, &format!("{balance:?}"));
         if let BalanceConfig::GradNorm { .. } = balance {
             let sum: f64 = trainer.balancer.weights().iter().sum();
             assert!((sum - 3.0).abs() < 1e-9, "GradNorm weights sum to {sum}");

@@ -8,7 +8,10 @@ use biomarker_deep::train::{Gradients, Trainer};
 use biomarker_deep::variants::l1_penalty;
 use candle_core::{Device, Tensor};
 
-use crate::common::{check_gradients, max_abs_diff, rand_tensor, toy_dataset, values};
+use crate::common::{
+    assert_gradients_match, assert_steps_reduce_every_loss, check_gradients, max_abs_diff,
+    rand_tensor, toy_dataset, values, whole_batch,
+};
 use crate::train::tiny_config;
 
 #[derive(serde::Deserialize)]
@@ -91,9 +94,7 @@ fn l1_gradients_equal_the_penalised_loss_gradient() {
     let mut config = tiny_config(BalanceConfig::Equal);
     config.variants.l1 = 0.05;
     let trainer = Trainer::new(config, &Device::Cpu).unwrap();
-    let items: Vec<usize> = (0..data.len()).collect();
-    let scaler = data.volume_scaler(&items);
-    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
+    let batch = whole_batch(&data, &Device::Cpu);
     let w = [0.7, 1.3, 0.4];
     let Gradients { grads, .. } = trainer.gradients(&batch, &w).unwrap();
     let z = trainer.model.encode(&batch.x).unwrap();
@@ -103,14 +104,7 @@ fn l1_gradients_equal_the_penalised_loss_gradient() {
         total = (total + l.affine(w[i], 0.0).unwrap()).unwrap();
     }
     let store = total.backward().unwrap();
-    let mut worst: f64 = 0.0;
-    for (name, var) in trainer.model.params.iter() {
-        let want = values(store.get(var.as_tensor()).unwrap());
-        let got = values(&grads[name]);
-        let scale = want.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-        worst = worst.max(max_abs_diff(&got, &want) / scale);
-    }
-    assert!(worst < 1e-4, "relative gradient difference {worst}");
+    assert_gradients_match(&trainer.model.params, &store, &grads);
 }
 
 /// A strong L1 penalty shrinks the bottleneck activations (seen in the histogram) compared
@@ -206,9 +200,7 @@ fn strided_residual_shapes_dropout_and_gradients() {
         trainer.model.params.var("enc.1.weight").unwrap().dims(),
         &[8, 8, 3, 3, 3]
     );
-    let items: Vec<usize> = (0..data.len()).collect();
-    let scaler = data.volume_scaler(&items);
-    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
+    let batch = whole_batch(&data, &Device::Cpu);
     let out = trainer.model.forward(&batch.x).unwrap();
     assert_eq!(out.z.dims(), &[8, 8]);
     assert_eq!(out.recon_logits.dims(), &[8, 1, 16, 16, 16]);
@@ -244,14 +236,7 @@ fn strided_residual_shapes_dropout_and_gradients() {
     }
     trainer.model.dropout.set(None);
     let store = total.unwrap().backward().unwrap();
-    let mut worst: f64 = 0.0;
-    for (name, var) in trainer.model.params.iter() {
-        let want = values(store.get(var.as_tensor()).unwrap());
-        let got = values(&grads[name]);
-        let scale = want.iter().fold(1e-3f64, |m, v| m.max(v.abs()));
-        worst = worst.max(max_abs_diff(&got, &want) / scale);
-    }
-    assert!(worst < 1e-4, "relative gradient difference {worst}");
+    assert_gradients_match(&trainer.model.params, &store, &grads);
 }
 
 #[test]
@@ -269,23 +254,9 @@ fn dropout_zeroes_the_asked_fraction_and_rescales() {
 #[test]
 fn strided_residual_training_reduces_every_loss() {
     let data = toy_dataset(4, 2);
-    let items: Vec<usize> = (0..data.len()).collect();
-    let scaler = data.volume_scaler(&items);
-    let batch = data.batch(&items, &scaler, &Device::Cpu).unwrap();
+    let batch = whole_batch(&data, &Device::Cpu);
     let mut trainer = Trainer::new(residual_config(0.1), &Device::Cpu).unwrap();
-    let first = trainer.step(&batch).unwrap();
-    let mut last = first.clone();
-    for _ in 0..40 {
-        last = trainer.step(&batch).unwrap();
-    }
-    for i in 0..3 {
-        assert!(
-            last.losses[i] < 0.8 * first.losses[i],
-            "task {i}: {} -> {}",
-            first.losses[i],
-            last.losses[i]
-        );
-    }
+    assert_steps_reduce_every_loss(&mut trainer, &batch, 40, "strided residual");
 }
 
 /// Dropout masks derive from the seed and step, so a killed and resumed residual run ends
