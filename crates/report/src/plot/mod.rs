@@ -49,17 +49,22 @@ pub fn render_svg<P: Plot>(plot: &P) -> Result<String> {
     font::register();
     let mut svg = String::new();
     {
-        let area = SVGBackend::with_string(&mut svg, plot.size()).into_drawing_area();
-        plot.draw(&area).map_err(|message| ReportError::Plot {
-            what: plot.name(),
-            message,
-        })?;
-        area.present().map_err(|e| ReportError::Plot {
-            what: plot.name(),
-            message: e.to_string(),
-        })?;
+        draw_on(plot, SVGBackend::with_string(&mut svg, plot.size()))?;
     }
     Ok(svg)
+}
+
+/// Draws `plot` on the whole of `backend` and flushes it, naming the plot in any error.
+fn draw_on<P: Plot, DB: DrawingBackend>(plot: &P, backend: DB) -> Result<()> {
+    let area = backend.into_drawing_area();
+    plot.draw(&area).map_err(|message| ReportError::Plot {
+        what: plot.name(),
+        message,
+    })?;
+    area.present().map_err(|e| ReportError::Plot {
+        what: plot.name(),
+        message: e.to_string(),
+    })
 }
 
 /// Draws a plot as an RGB bitmap and encodes it as PNG.
@@ -68,15 +73,7 @@ pub fn render_png<P: Plot>(plot: &P) -> Result<Vec<u8>> {
     let (w, h) = plot.size();
     let mut rgb = vec![255u8; w as usize * h as usize * 3];
     {
-        let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        plot.draw(&area).map_err(|message| ReportError::Plot {
-            what: plot.name(),
-            message,
-        })?;
-        area.present().map_err(|e| ReportError::Plot {
-            what: plot.name(),
-            message: e.to_string(),
-        })?;
+        draw_on(plot, BitMapBackend::with_buffer(&mut rgb, (w, h)))?;
     }
     encode_png(&rgb, w, h).map_err(|message| ReportError::Plot {
         what: plot.name(),
