@@ -34,8 +34,12 @@ fn unit_matches_pytorch() {
         .iter()
         .map(|k| Var::from_tensor(&fx[*k]).unwrap())
         .collect();
-    let (ya, yb) = cross_stitch(vars[0].as_tensor(), vars[1].as_tensor(), vars[2].as_tensor())
-        .unwrap();
+    let (ya, yb) = cross_stitch(
+        vars[0].as_tensor(),
+        vars[1].as_tensor(),
+        vars[2].as_tensor(),
+    )
+    .unwrap();
     let mut worst = max_abs_diff(&values(&ya), &values(&fx["ya"]));
     worst = worst.max(max_abs_diff(&values(&yb), &values(&fx["yb"])));
     let loss = ((ya * &fx["pa"]).unwrap().sum_all().unwrap()
@@ -233,7 +237,10 @@ fn split_gradients_and_alpha_gradients() {
             let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
             at(0.0);
             let rel = (numeric - g[j]).abs() / g[j].abs().max(1e-3);
-            eprintln!("{name}[{j}]: autograd {:.6e} finite differences {numeric:.6e}", g[j]);
+            eprintln!(
+                "{name}[{j}]: autograd {:.6e} finite differences {numeric:.6e}",
+                g[j]
+            );
             assert!(rel < 2e-2, "{name}[{j}]: {} vs {numeric} (rel {rel})", g[j]);
             checked += 1;
         }
@@ -279,7 +286,8 @@ fn identity_alphas_make_the_encoders_independent() {
             } else {
                 is_b(name)
             };
-            let nonzero = |g: Option<&Tensor>| g.is_some_and(|g| values(g).iter().any(|v| *v != 0.0));
+            let nonzero =
+                |g: Option<&Tensor>| g.is_some_and(|g| values(g).iter().any(|v| *v != 0.0));
             if other {
                 assert!(
                     !nonzero(store.get(var.as_tensor())) && !nonzero(grads.get(name)),
@@ -307,9 +315,23 @@ fn training_reduces_every_loss_under_each_weighting() {
         BalanceConfig::Uncertainty { lr: 0.01 },
     ] {
         let mut trainer = Trainer::new(stitch_config(balance.clone()), &Device::Cpu).unwrap();
-        let before = values(trainer.model.params.var("enc.stitch.1.alpha").unwrap().as_tensor());
+        let before = values(
+            trainer
+                .model
+                .params
+                .var("enc.stitch.1.alpha")
+                .unwrap()
+                .as_tensor(),
+        );
         assert_steps_reduce_every_loss(&mut trainer, &batch, 40, &format!("{balance:?}"));
-        let after = values(trainer.model.params.var("enc.stitch.1.alpha").unwrap().as_tensor());
+        let after = values(
+            trainer
+                .model
+                .params
+                .var("enc.stitch.1.alpha")
+                .unwrap()
+                .as_tensor(),
+        );
         assert_ne!(before, after, "{balance:?}: the alphas did not learn");
         if let BalanceConfig::GradNorm { .. } = balance {
             let sum: f64 = trainer.balancer.weights().iter().sum();
@@ -356,7 +378,12 @@ fn resume_is_exact_and_a_changed_sharing_is_refused() {
     let err = run(&hard, b.path(), true, None).unwrap_err().to_string();
     assert!(err.contains("different configuration"), "{err}");
     let resumed = run(&config, b.path(), true, None).unwrap();
-    assert!(full.trainer.model.params.var("enc.stitch.1.alpha").is_some());
+    assert!(full
+        .trainer
+        .model
+        .params
+        .var("enc.stitch.1.alpha")
+        .is_some());
     for (name, var) in full.trainer.model.params.iter() {
         let other = resumed.trainer.model.params.var(name).unwrap();
         assert_eq!(values(var.as_tensor()), values(other.as_tensor()), "{name}");
@@ -379,12 +406,7 @@ fn transfer_copies_what_matches() {
     let hard = Model::new(tiny_config(BalanceConfig::Equal).model, &Device::Cpu, 3).unwrap();
     let hard_path = dir.path().join("hard.safetensors");
     hard.params.save(&hard_path).unwrap();
-    let stitch = Model::new(
-        stitch_config(BalanceConfig::Equal).model,
-        &Device::Cpu,
-        11,
-    )
-    .unwrap();
+    let stitch = Model::new(stitch_config(BalanceConfig::Equal).model, &Device::Cpu, 11).unwrap();
     let alpha_before = values(stitch.params.var("enc.stitch.0.alpha").unwrap().as_tensor());
     let n = init_encoder(&stitch, &hard_path).unwrap();
     // enc.{0,1,last} and bottleneck into both encoders: 2 × 8 tensors.
