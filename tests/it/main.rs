@@ -5,6 +5,7 @@ mod assoc;
 mod bench_train;
 mod cli;
 mod deep;
+mod deep_cross_stitch;
 mod deep_variants;
 mod mmd;
 mod mmd_cohort;

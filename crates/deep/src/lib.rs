@@ -18,6 +18,7 @@
 //!   weighting, segmentation losses) as options of the base model;
 //! - [`context`]: other structures' masks as extra input or output channels;
 //! - [`residual`]: the strided residual architecture (concatenated skips, seeded dropout);
+//!   [`cross_stitch`]: soft parameter sharing (two encoders joined by cross-stitch units);
 //! - [`transfer`], [`class_metrics`]: a classifier head on a pretrained encoder (frozen, then
 //!   fine-tuned) with AUC, accuracy, sensitivity and specificity; [`aux_tasks`]: auxiliary
 //!   clinical heads chosen by their Spearman correlation with the main task.
@@ -30,6 +31,7 @@ pub mod balance;
 pub mod bench;
 pub mod class_metrics;
 pub mod context;
+pub mod cross_stitch;
 #[cfg(feature = "cudnn")]
 pub mod cudnn3d;
 pub mod data;

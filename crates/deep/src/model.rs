@@ -7,10 +7,13 @@
 //! MLP → structure logits (softmax), MLP → volume (log volume as a z-score within the item's
 //! structure). The strided residual variant ([`crate::residual`]) replaces pooling by strided
 //! convolutions with concatenated skips and dropout; the bottleneck and heads are the same.
+//! With cross-stitch sharing ([`crate::cross_stitch`]) a second encoder of the same design
+//! feeds the heads, the two mixed per channel after each level; the decoder reads the first.
 
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::cross_stitch::{CrossStitch, Sharing, StitchBranch};
 use crate::error::{ensure_config, Result};
 use crate::layers::{Conv3d, ConvTranspose3d, Linear};
 use crate::ops3d::{max_pool3d, upsample_nearest3d};
@@ -52,6 +55,9 @@ pub struct ModelConfig {
     /// Other structures' masks as extra input or output channels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<crate::context::ContextSpec>,
+    /// Hard sharing (one encoder) or cross-stitch units between two encoders.
+    #[serde(default, skip_serializing_if = "Sharing::is_hard")]
+    pub sharing: Sharing,
 }
 
 impl ModelConfig {
@@ -67,6 +73,7 @@ impl ModelConfig {
             architecture: Architecture::Plain,
             dropout: 0.0,
             context: None,
+            sharing: Sharing::Hard,
         }
     }
 
@@ -110,6 +117,7 @@ impl ModelConfig {
         if let Some(c) = &self.context {
             c.validate()?;
         }
+        self.sharing.validate()?;
         ensure_config!(
             (0.0..1.0).contains(&self.dropout),
             "dropout must be in [0, 1), got {}",
@@ -127,6 +135,41 @@ impl ModelConfig {
     pub fn flat_len(&self) -> usize {
         self.feature_maps[self.feature_maps.len() - 1] * self.deep_side().pow(3)
     }
+}
+
+/// An encoder's level convolutions, residual convolutions (strided residual variant) and last
+/// convolution, registered as `{prefix}.{i}`, `{prefix}.res.{i}` and `{prefix}.last`.
+fn encoder_layers(
+    ps: &mut ParamStore,
+    config: &ModelConfig,
+    prefix: &str,
+) -> Result<(Vec<Conv3d>, Vec<Conv3d>, Conv3d)> {
+    let fm = &config.feature_maps;
+    let residual = config.architecture == Architecture::StridedResidual;
+    let widen = if residual { 2 } else { 1 };
+    let stride = if residual { 2 } else { 1 };
+    let mut enc = Vec::new();
+    let mut enc_res = Vec::new();
+    let mut c_in = config.in_channels();
+    for (i, &f) in fm.iter().enumerate() {
+        enc.push(Conv3d::new(
+            ps,
+            &format!("{prefix}.{i}"),
+            c_in,
+            f,
+            3,
+            1,
+            stride,
+        )?);
+        if residual {
+            let name = format!("{prefix}.res.{i}");
+            enc_res.push(Conv3d::new(ps, &name, f, f, 3, 1, 1)?);
+        }
+        c_in = f * widen;
+    }
+    let last = fm[fm.len() - 1];
+    let enc_last = Conv3d::new(ps, &format!("{prefix}.last"), last * widen, last, 3, 1, 1)?;
+    Ok((enc, enc_res, enc_last))
 }
 
 /// One decoder upsampling step.
@@ -157,6 +200,8 @@ pub struct Model {
     /// Strided residual variant: the concatenated-skip convolutions of the encoder and decoder.
     enc_res: Vec<Conv3d>,
     dec_res: Vec<Conv3d>,
+    /// Cross-stitch sharing: encoder B and the units (`None` with hard sharing).
+    pub stitch: Option<StitchBranch>,
     /// Seeded dropout (on only inside a training step).
     pub dropout: DropoutState,
 }
@@ -164,7 +209,8 @@ pub struct Model {
 /// Everything a forward pass produces.
 #[derive(Debug)]
 pub struct Outputs {
-    /// Bottleneck vectors `[N, bottleneck]`.
+    /// Bottleneck vectors `[N, bottleneck]` (the decoder's, i.e. encoder A's with
+    /// cross-stitch sharing).
     pub z: Tensor,
     /// Reconstruction logits `[N, 1, S, S, S]`.
     pub recon_logits: Tensor,
@@ -172,6 +218,8 @@ pub struct Outputs {
     pub class_logits: Tensor,
     /// Volume predictions `[N]` (z-scores within structure).
     pub volume: Tensor,
+    /// Cross-stitch sharing: the auxiliary heads' bottleneck vectors (encoder B's).
+    pub z_aux: Option<Tensor>,
 }
 
 impl Model {
@@ -183,35 +231,8 @@ impl Model {
         let residual = config.architecture == Architecture::StridedResidual;
         // A residual level outputs its input and its convolution's output side by side.
         let widen = if residual { 2 } else { 1 };
-        let stride = if residual { 2 } else { 1 };
-        let mut enc = Vec::new();
-        let mut enc_res = Vec::new();
-        let mut c_in = config.in_channels();
-        for (i, &f) in fm.iter().enumerate() {
-            enc.push(Conv3d::new(
-                &mut ps,
-                &format!("enc.{i}"),
-                c_in,
-                f,
-                3,
-                1,
-                stride,
-            )?);
-            if residual {
-                enc_res.push(Conv3d::new(
-                    &mut ps,
-                    &format!("enc.res.{i}"),
-                    f,
-                    f,
-                    3,
-                    1,
-                    1,
-                )?);
-            }
-            c_in = f * widen;
-        }
+        let (enc, enc_res, enc_last) = encoder_layers(&mut ps, &config, "enc")?;
         let last = fm[fm.len() - 1];
-        let enc_last = Conv3d::new(&mut ps, "enc.last", last * widen, last, 3, 1, 1)?;
         let bottleneck = Linear::new(&mut ps, "bottleneck", config.flat_len(), config.bottleneck)?;
         let dec_fc = Linear::new(&mut ps, "dec.fc", config.bottleneck, config.flat_len())?;
         let mut dec_up = Vec::new();
@@ -247,6 +268,38 @@ impl Model {
         let cls2 = Linear::new(&mut ps, "cls.1", config.head_hidden, config.n_classes)?;
         let vol1 = Linear::new(&mut ps, "vol.0", config.bottleneck, config.head_hidden)?;
         let vol2 = Linear::new(&mut ps, "vol.1", config.head_hidden, 1)?;
+        // Created last, so the hard model's parameters draw the same values either way.
+        let stitch = match config.sharing {
+            Sharing::Hard => None,
+            Sharing::CrossStitch { off_diagonal } => {
+                let (enc, enc_res, enc_last) = encoder_layers(&mut ps, &config, "enc.b")?;
+                let bottleneck = Linear::new(
+                    &mut ps,
+                    "enc.b.bottleneck",
+                    config.flat_len(),
+                    config.bottleneck,
+                )?;
+                let units = fm
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &f)| {
+                        CrossStitch::new(
+                            &mut ps,
+                            &format!("enc.stitch.{i}"),
+                            f * widen,
+                            off_diagonal,
+                        )
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Some(StitchBranch {
+                    enc,
+                    enc_res,
+                    enc_last,
+                    bottleneck,
+                    units,
+                })
+            }
+        };
         Ok(Self {
             config,
             params: ps,
@@ -262,6 +315,7 @@ impl Model {
             vol2,
             enc_res,
             dec_res,
+            stitch,
             dropout: DropoutState::default(),
         })
     }
@@ -271,27 +325,56 @@ impl Model {
         self.params.device()
     }
 
-    /// Encoder up to the bottleneck's input, flattened: `[N, 1, S, S, S]` → `[N, flat_len]`.
+    /// Encoder up to the bottleneck's input, flattened: `[N, 1, S, S, S]` → `[N, flat_len]`
+    /// (with cross-stitch sharing, encoder A's: the main task's).
     pub fn trunk(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.trunks(x)?.0)
+    }
+
+    /// Both encoders up to their bottlenecks' inputs, flattened: encoder A's, and encoder B's
+    /// with cross-stitch sharing (`None` with hard sharing).
+    pub fn trunks(&self, x: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
         // Batches with context carry [structure, context…]; the encoder reads its channels.
         let c = self.config.in_channels();
-        let mut h = if x.dim(1)? > c {
+        let x = if x.dim(1)? > c {
             x.narrow(1, 0, c)?
         } else {
             x.clone()
         };
-        for (i, conv) in self.enc.iter().enumerate() {
-            h = match self.enc_res.get(i) {
-                Some(res) => {
-                    let d = conv.forward(&h)?.relu()?;
-                    self.dropout
-                        .apply(&residual_concat(&d, res)?, self.config.dropout)?
+        let flat = |last: &Conv3d, h: &Tensor| -> Result<Tensor> {
+            Ok(last.forward(h)?.relu()?.flatten_from(1)?)
+        };
+        match &self.stitch {
+            None => {
+                let mut h = x;
+                for (i, conv) in self.enc.iter().enumerate() {
+                    h = self.level(conv, self.enc_res.get(i), &h)?;
                 }
-                None => max_pool3d(&conv.forward(&h)?.relu()?)?,
-            };
+                Ok((flat(&self.enc_last, &h)?, None))
+            }
+            Some(b) => {
+                let (mut ha, mut hb) = (x.clone(), x);
+                for (i, unit) in b.units.iter().enumerate() {
+                    let a = self.level(&self.enc[i], self.enc_res.get(i), &ha)?;
+                    let bb = self.level(&b.enc[i], b.enc_res.get(i), &hb)?;
+                    (ha, hb) = unit.forward(&a, &bb)?;
+                }
+                Ok((flat(&self.enc_last, &ha)?, Some(flat(&b.enc_last, &hb)?)))
+            }
         }
-        h = self.enc_last.forward(&h)?.relu()?;
-        Ok(h.flatten_from(1)?)
+    }
+
+    /// One encoder level: convolution, ReLU and max-pooling, or (strided residual) strided
+    /// convolution, ReLU, concatenated skip and dropout.
+    fn level(&self, conv: &Conv3d, res: Option<&Conv3d>, h: &Tensor) -> Result<Tensor> {
+        Ok(match res {
+            Some(res) => {
+                let d = conv.forward(h)?.relu()?;
+                self.dropout
+                    .apply(&residual_concat(&d, res)?, self.config.dropout)?
+            }
+            None => max_pool3d(&conv.forward(h)?.relu()?)?,
+        })
     }
 
     /// What the decoder must reconstruct from a batch's `x`: its first
@@ -305,9 +388,21 @@ impl Model {
         })
     }
 
-    /// Bottleneck vectors of a batch.
+    /// Bottleneck vectors of a batch (with cross-stitch sharing, encoder A's: the main
+    /// task's, which the decoder reads).
     pub fn encode(&self, x: &Tensor) -> Result<Tensor> {
         self.bottleneck.forward(&self.trunk(x)?)
+    }
+
+    /// Bottleneck vectors of the main task and, with cross-stitch sharing, of the auxiliary
+    /// heads (encoder B's).
+    pub fn encode_both(&self, x: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
+        let (ha, hb) = self.trunks(x)?;
+        let zb = match (&self.stitch, hb) {
+            (Some(b), Some(hb)) => Some(b.bottleneck.forward(&hb)?),
+            _ => None,
+        };
+        Ok((self.bottleneck.forward(&ha)?, zb))
     }
 
     /// Reconstruction logits from bottleneck vectors.
@@ -350,12 +445,14 @@ impl Model {
 
     /// The whole forward pass.
     pub fn forward(&self, x: &Tensor) -> Result<Outputs> {
-        let z = self.encode(x)?;
+        let (z, z_aux) = self.encode_both(x)?;
+        let heads = z_aux.as_ref().unwrap_or(&z);
         Ok(Outputs {
             recon_logits: self.decode(&z)?,
-            class_logits: self.classify(&z)?,
-            volume: self.regress(&z)?,
+            class_logits: self.classify(heads)?,
+            volume: self.regress(heads)?,
             z,
+            z_aux,
         })
     }
 }

@@ -5,7 +5,11 @@
 //! head's gradients, and the per-task gradient of the bottleneck weight `(∂Lᵢ/∂z)ᵀh` whose norm
 //! GradNorm needs. One backward of `(z · Σ wᵢ ∂Lᵢ/∂z).sum()` then carries the weighted gradient
 //! through the encoder. The result equals the gradient of `Σ wᵢLᵢ` (tested), at the cost of
-//! the heads' backward passes only.
+//! the heads' backward passes only. With cross-stitch sharing the same is done at each of the
+//! two bottlenecks (reconstruction at the main one, the heads at the auxiliary one) and one
+//! backward of the sum of both products carries the gradients through both encoders and the
+//! cross-stitch units; GradNorm's norms are then taken at the weight of the bottleneck each
+//! task reads, there being no shared layer.
 //!
 //! Each epoch writes a checkpoint (parameters, AdamW moments, balancer state, history) into
 //! `checkpoints/`, appends a JSON line to `train_log.jsonl` and, when validation improves,
@@ -224,16 +228,19 @@ impl Trainer {
     /// Gradients of Σ wᵢLᵢ for every parameter (by name), the unweighted losses and the
     /// gradient norms at the bottleneck weight, without changing anything.
     pub fn gradients(&self, batch: &Batch, weights: &[f64]) -> Result<Gradients> {
-        let h = self.model.trunk(&batch.x)?;
-        let z = self.model.bottleneck.forward(&h)?;
-        let z_leaf = Var::from_tensor(&z.detach())?;
-        let zt = z_leaf.as_tensor();
-        let h_detached = h.detach();
+        let (h_a, h_b) = self.model.trunks(&batch.x)?;
+        // One branch per bottleneck: the shared one (hard sharing), or the main task's and the
+        // auxiliary heads' (cross-stitch sharing).
+        let mut branches = vec![Branch::new(self.model.bottleneck.forward(&h_a)?, &h_a)?];
+        if let (Some(stitch), Some(h_b)) = (&self.model.stitch, &h_b) {
+            branches.push(Branch::new(stitch.bottleneck.forward(h_b)?, h_b)?);
+        }
         let mut grads: HashMap<String, Tensor> = HashMap::new();
-        let mut gz_sum: Option<Tensor> = None;
         let mut losses = Vec::new();
         let mut norms = Vec::new();
         for (i, &task) in self.config.tasks.iter().enumerate() {
+            let branch = &mut branches[self.branch_of(task)];
+            let zt = branch.leaf.as_tensor();
             let loss = self.task_loss(task, zt, batch)?;
             losses.push(loss.to_dtype(DType::F64)?.to_scalar::<f64>()?);
             let store = loss.backward()?;
@@ -243,7 +250,8 @@ impl Trainer {
                     task.name()
                 ))
             })?;
-            let gw = gz.t()?.matmul(&h_detached)?;
+            // ‖∇_W Lᵢ‖ at the weight of the bottleneck the task reads.
+            let gw = gz.t()?.matmul(&branch.h)?;
             norms.push(
                 gw.sqr()?
                     .sum_all()?
@@ -253,7 +261,7 @@ impl Trainer {
             );
             let w = weights[i];
             let gz_w = gz.affine(w, 0.0)?;
-            gz_sum = Some(match gz_sum {
+            branch.gz = Some(match branch.gz.take() {
                 Some(acc) => (acc + gz_w)?,
                 None => gz_w,
             });
@@ -263,12 +271,27 @@ impl Trainer {
                 }
             }
         }
-        let mut gz_sum = gz_sum.expect("at least one task");
         if self.config.variants.l1 > 0.0 {
-            // The sparsity penalty depends on z alone: its gradient joins the tasks' at z.
-            gz_sum = (gz_sum + l1_gradient(&z, self.config.variants.l1)?.0)?;
+            // The sparsity penalty depends on the (main) bottleneck alone: its gradient joins
+            // the tasks' there.
+            let main = &mut branches[0];
+            let g1 = l1_gradient(&main.z, self.config.variants.l1)?.0;
+            main.gz = Some(match main.gz.take() {
+                Some(acc) => (acc + g1)?,
+                None => g1,
+            });
         }
-        let store = z.mul(&gz_sum.detach())?.sum_all()?.backward()?;
+        let mut objective: Option<Tensor> = None;
+        for b in &branches {
+            if let Some(gz) = &b.gz {
+                let term = b.z.mul(&gz.detach())?.sum_all()?;
+                objective = Some(match objective {
+                    Some(acc) => (acc + term)?,
+                    None => term,
+                });
+            }
+        }
+        let store = objective.expect("at least one task").backward()?;
         for (name, var) in self.model.params.iter() {
             if let Some(g) = store.get(var.as_tensor()) {
                 accumulate(&mut grads, name, g.clone())?;
@@ -279,6 +302,12 @@ impl Trainer {
             losses,
             norms,
         })
+    }
+
+    /// Which bottleneck `task` reads: 0 (the shared one, or the main task's with cross-stitch
+    /// sharing) or 1 (the auxiliary heads' with cross-stitch sharing).
+    fn branch_of(&self, task: Task) -> usize {
+        usize::from(self.model.stitch.is_some() && task != Task::Recon)
     }
 
     /// One optimization step on `batch`, then the balancer's update.
@@ -486,6 +515,26 @@ impl Trainer {
             adam.v = vec("balance.adam.v")?.unwrap_or_else(|| vec![0.0; adam.v.len()]);
         }
         Ok(())
+    }
+}
+
+/// One bottleneck in the split gradient path: its output, a detached leaf copy the task losses
+/// are differentiated at, its (detached) input and the weighted sum of the tasks' gradients.
+struct Branch {
+    z: Tensor,
+    leaf: Var,
+    h: Tensor,
+    gz: Option<Tensor>,
+}
+
+impl Branch {
+    fn new(z: Tensor, h: &Tensor) -> Result<Self> {
+        Ok(Self {
+            leaf: Var::from_tensor(&z.detach())?,
+            z,
+            h: h.detach(),
+            gz: None,
+        })
     }
 }
 

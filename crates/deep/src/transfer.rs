@@ -110,30 +110,50 @@ pub fn class_labels(values: &PhenoValues, column: &str) -> Result<(Vec<Option<u3
     ))
 }
 
-/// Whether a parameter belongs to the encoder (everything up to and including the bottleneck).
+/// Whether a parameter belongs to the encoder (everything up to and including the bottleneck;
+/// with cross-stitch sharing also encoder B (`enc.b.*`) and the units (`enc.stitch.*`), which
+/// the main bottleneck depends on).
 pub fn is_encoder_param(name: &str) -> bool {
     name.starts_with("enc.") || name.starts_with("bottleneck.")
+}
+
+/// The hard model's name of a cross-stitch model's encoder-B tensor (`enc.b.X` → `enc.X`,
+/// `enc.b.bottleneck.X` → `bottleneck.X`), so a hard encoder can start both encoders.
+fn hard_counterpart(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("enc.b.")?;
+    Some(match rest.strip_prefix("bottleneck.") {
+        Some(r) => format!("bottleneck.{r}"),
+        None => format!("enc.{rest}"),
+    })
 }
 
 /// Copies the encoder's parameters from a safetensors file of a trained model (its
 /// `model.safetensors` or an epoch checkpoint) into `model`;
 /// returns how many tensors were copied. A missing or mis-shaped tensor is an error naming the
-/// file.
+/// file. What matches is copied: a cross-stitch model initialised from a hard one gets the
+/// hard encoder in both of its encoders and keeps its initial cross-stitch weights; a hard
+/// model initialised from a cross-stitch one gets encoder A (the main task's).
 pub fn init_encoder(model: &Model, path: &Path) -> Result<usize> {
     let map = candle_core::safetensors::load(path, model.device())?;
+    // A model file names tensors plainly, an epoch checkpoint with a `model.` prefix.
+    let find = |name: &str| map.get(name).or_else(|| map.get(&format!("model.{name}")));
     let mut copied = 0;
     for (name, var) in model.params.iter() {
         if !is_encoder_param(name) {
             continue;
         }
-        // A model file names tensors plainly, an epoch checkpoint with a `model.` prefix.
-        let t = map
-            .get(name)
-            .or_else(|| map.get(&format!("model.{name}")))
-            .ok_or_else(|| DeepError::Checkpoint {
-                path: path.into(),
-                message: format!("encoder tensor {name:?} is missing"),
-            })?;
+        let found = find(name).or_else(|| hard_counterpart(name).and_then(|h| find(&h)));
+        let t = match found {
+            Some(t) => t,
+            // A hard source has no cross-stitch units: they keep their initialisation.
+            None if name.starts_with("enc.stitch.") => continue,
+            None => {
+                return Err(DeepError::Checkpoint {
+                    path: path.into(),
+                    message: format!("encoder tensor {name:?} is missing"),
+                })
+            }
+        };
         if t.dims() != var.dims() {
             return Err(DeepError::Checkpoint {
                 path: path.into(),

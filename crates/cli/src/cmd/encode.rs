@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use biomarker_deep::device::parse_device;
-use biomarker_deep::encode::{encode, load_model};
+use biomarker_deep::encode::{encode, encode_layer, load_model, Layer};
 use biomarker_tables::TableKind;
 use clap::Args;
 
@@ -18,9 +18,14 @@ pub struct EncodeArgs {
     /// A `train` output folder (model.safetensors + model.json).
     #[arg(long)]
     pub model: PathBuf,
-    /// Output FeatureTable (.tsv or .parquet); a manifest.json is written beside it.
+    /// Output FeatureTable (.tsv or .parquet); a manifest.json is written beside it. With a
+    /// cross-stitch model these are the main task's bottleneck (the encoder the decoder reads).
     #[arg(long)]
     pub out: PathBuf,
+    /// Cross-stitch models only: also write the auxiliary heads' bottleneck (the second
+    /// encoder's, layer `bottleneck.aux`) to this FeatureTable.
+    #[arg(long)]
+    pub aux_out: Option<PathBuf>,
     /// Input data (the mask size must match the model's).
     #[command(flatten)]
     pub data: DataArgs,
@@ -50,6 +55,11 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     manifest.add_input(&args.model.join("model.safetensors"))?;
     let device = parse_device(&args.data.device)?;
     let loaded = load_model(&args.model, &device)?;
+    anyhow::ensure!(
+        args.aux_out.is_none() || loaded.model.stitch.is_some(),
+        "--aux-out: {} has one shared bottleneck (hard sharing); only a cross-stitch model has an auxiliary one",
+        args.model.display()
+    );
     let fixed = (!loaded.card.boxes.is_empty()).then_some(loaded.card.boxes.as_slice());
     let data = args.data.load(&dir, fixed, &mut manifest)?;
     let pb = bar(data.len() as u64, "masks");
@@ -61,6 +71,13 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
     pb.finish_and_clear();
     table.write(&args.out)?;
     manifest.add_output(&args.out)?;
+    if let Some(path) = &args.aux_out {
+        let aux = manifest.time("encode auxiliary bottleneck", || {
+            encode_layer(&loaded, &data, None, args.batch_size, Layer::Aux, |_| {})
+        })?;
+        aux.write(path)?;
+        manifest.add_output(path)?;
+    }
     if let Some(path) = &args.tsne {
         let options = biomarker_deep::latent::TsneOptions {
             perplexity: args.perplexity,

@@ -72,6 +72,11 @@ fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
             one("architecture", value_name(&m.variants.architecture)),
         ),
         ("dropout", one("dropout", m.variants.dropout.to_string())),
+        ("sharing", one("sharing", value_name(&m.variants.sharing))),
+        (
+            "stitch_init",
+            one("stitch-init", m.variants.stitch_init.to_string()),
+        ),
         (
             "context_mode",
             one("context-mode", value_name(&m.variants.context_mode)),
@@ -138,6 +143,7 @@ pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, 
         let balance = balance_config(row.task.balance, &row.model, &row.task.weights);
         biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len()).with_context(at)?;
         row.model.variants.variants().validate().with_context(at)?;
+        row.model.variants.sharing().validate().with_context(at)?;
         runs.push((
             GridRun {
                 name,

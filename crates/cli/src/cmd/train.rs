@@ -423,6 +423,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     // Checked before any input is read (e.g. a convex α outside [0, 1]).
     biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len())?;
     args.model.variants.variants().validate()?;
+    args.model.variants.sharing().validate()?;
     let params = serde_json::json!({
         "tasks": tasks, "balance": balance, "size": args.data.size, "device": args.data.device,
         "feature_maps": args.model.feature_maps, "bottleneck": args.model.bottleneck,
@@ -430,6 +431,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "epochs": args.model.epochs, "patience": args.model.patience, "resume": args.resume,
         "val_fraction": args.model.val_fraction, "test_fraction": args.model.test_fraction,
         "recon_loss": format!("{:?}", args.model.recon_loss), "variants": args.model.variants.variants(),
+        "sharing": args.model.variants.sharing(),
     });
     let mut manifest = run_manifest::start("train", params);
     let (data, split) = load_and_split(&args.data, &args.model, &args.out, &mut manifest)?;

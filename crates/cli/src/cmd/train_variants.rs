@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use biomarker_deep::aux_tasks::{select_aux, AuxColumn, AuxHead, AuxSelection};
 use biomarker_deep::context::{ContextMode, ContextSpec};
+use biomarker_deep::cross_stitch::Sharing;
 use biomarker_deep::data::Split;
 use biomarker_deep::device::parse_device;
 use biomarker_deep::model::{Model, ModelConfig};
@@ -38,6 +39,18 @@ pub struct VariantArgs {
     /// Dropout probability after each level of the strided residual architecture.
     #[arg(long, default_value_t = 0.0)]
     pub dropout: f64,
+    /// Parameter sharing between the main task (reconstruction) and the auxiliary heads
+    /// (class, volume): hard (one encoder, one shared bottleneck) or cross-stitch (two
+    /// encoders of the same design whose activations are mixed per channel by learnable 2×2
+    /// cross-stitch units after each level; the decoder reads the first encoder's bottleneck,
+    /// the heads the second's, and `encode` writes the first's). With --head-target and
+    /// --init-encoder, cross-stitch turns a hard pretrained encoder into both encoders.
+    #[arg(long, value_enum, default_value_t = SharingArg::Hard)]
+    pub sharing: SharingArg,
+    /// Initial off-diagonal weight s of the cross-stitch units, [[1−s, s], [s, 1−s]] per
+    /// channel (with --sharing cross-stitch; 0 starts with independent encoders).
+    #[arg(long, default_value_t = 0.1)]
+    pub stitch_init: f64,
     /// Auxiliary information: other structures whose masks (resampled into each item's box)
     /// are given to the model, comma separated (e.g. `white_matter`); see --context-mode.
     #[arg(long, value_delimiter = ',')]
@@ -92,6 +105,15 @@ pub enum ContextModeArg {
     Output,
 }
 
+/// Parameter sharing between the tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SharingArg {
+    /// One encoder and bottleneck shared by every task.
+    Hard,
+    /// Two task-specific encoders joined by cross-stitch units.
+    CrossStitch,
+}
+
 /// Encoder/decoder design.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ArchitectureArg {
@@ -121,6 +143,17 @@ impl VariantArgs {
             ArchitectureArg::StridedResidual => Architecture::StridedResidual,
         };
         model.dropout = self.dropout;
+        model.sharing = self.sharing();
+    }
+
+    /// The library's sharing option.
+    pub fn sharing(&self) -> Sharing {
+        match self.sharing {
+            SharingArg::Hard => Sharing::Hard,
+            SharingArg::CrossStitch => Sharing::CrossStitch {
+                off_diagonal: self.stitch_init,
+            },
+        }
     }
 }
 
@@ -311,7 +344,12 @@ pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
                 data.size
             );
             manifest.add_input(weights)?;
-            card.model.clone()
+            let mut m = card.model.clone();
+            // A hard encoder can start both encoders of a cross-stitch model.
+            if m.sharing.is_hard() && !v.sharing().is_hard() {
+                m.sharing = v.sharing();
+            }
+            m
         }
         None => {
             let mut m = ModelConfig::new(data.size, data.structures.len());

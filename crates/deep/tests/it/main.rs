@@ -2,6 +2,7 @@
 
 mod common;
 mod context;
+mod cross_stitch;
 mod data;
 mod latent;
 mod layers;
