@@ -444,3 +444,150 @@ fn select_variants(
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biomarker_tables::plink::FamRecord;
+    use biomarker_tables::plink::{fileset_paths, read_bim, write_bim, write_fam, BedWriter};
+
+    /// A file set whose .bim has chromosomes in runs (1, 2, 3, then 2 again) and positions
+    /// out of order within chromosome 2, so that region selections are not contiguous.
+    fn fileset(dir: &Path) -> std::path::PathBuf {
+        let prefix = dir.join("set");
+        let [bed, bim, fam] = fileset_paths(&prefix);
+        let chroms = [("1", 40), ("2", 35), ("3", 20), ("2", 25)];
+        let mut rows = Vec::new();
+        for (c, n) in chroms {
+            for i in 0..n {
+                rows.push(BimRecord {
+                    chrom: c.into(),
+                    id: format!("v{}", rows.len()),
+                    cm: 0.0,
+                    pos: 1000 + ((i * 37) % 50) as i64 * 100,
+                    alt: "A".into(),
+                    reference: "G".into(),
+                });
+            }
+        }
+        write_bim(&bim, &rows).unwrap();
+        let samples: Vec<FamRecord> = (0..5)
+            .map(|i| FamRecord {
+                fid: format!("f{i}"),
+                iid: format!("s{i}"),
+                father: "0".into(),
+                mother: "0".into(),
+                sex: 1,
+                phenotype: None,
+            })
+            .collect();
+        write_fam(&fam, &samples).unwrap();
+        let mut w = BedWriter::create(&bed, 5).unwrap();
+        for _ in &rows {
+            w.write_variant(&[0, 1, 2, 0, 1]).unwrap();
+        }
+        w.finish().unwrap();
+        prefix
+    }
+
+    /// The selection as a list of .bim rows, computed the direct way (a per-variant list):
+    /// what the streamed selection must reproduce.
+    fn listed(cfg: &ScanConfig, bim: &[BimRecord]) -> Option<(Selection, Vec<usize>)> {
+        let all: Vec<usize> = (0..bim.len())
+            .filter(|&j| {
+                let v = &bim[j];
+                (cfg.chr.is_empty() || cfg.chr.contains(&v.chrom))
+                    && cfg
+                        .region
+                        .as_ref()
+                        .is_none_or(|r| r.chrom == v.chrom && (r.from..=r.to).contains(&v.pos))
+            })
+            .collect();
+        let total = all.len();
+        let (start, end) = match (cfg.variant_range, cfg.chunk) {
+            (Some((a, b)), _) => (
+                all.iter().filter(|&&j| j < a).count(),
+                all.iter().filter(|&&j| j < b).count(),
+            ),
+            (None, Some((k, n))) => ((k - 1) * total / n, k * total / n),
+            (None, None) => (0, total),
+        };
+        let rows = all[start..end].to_vec();
+        (!rows.is_empty()).then_some((Selection { total, start, end }, rows))
+    }
+
+    #[test]
+    fn streamed_selections_equal_the_listed_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = fileset(dir.path());
+        let set = Fileset::open(&prefix).unwrap();
+        let bim = read_bim(&fileset_paths(&prefix)[1]).unwrap();
+        let chrs: [&[&str]; 4] = [&[], &["2"], &["3", "1"], &["9"]];
+        let regions = [
+            None,
+            Some("2:2000-3500"),
+            Some("1:0-100000"),
+            Some("3:999-1000"),
+        ];
+        let splits = [
+            (None, None),
+            (Some((1, 1)), None),
+            (Some((1, 3)), None),
+            (Some((3, 3)), None),
+            (Some((2, 7)), None),
+            (Some((1, 200)), None),
+            (None, Some((0, 40))),
+            (None, Some((30, 95))),
+            (None, Some((95, 120))),
+            (None, Some((110, 111))),
+        ];
+        let mut checked = 0;
+        for chr in chrs {
+            for region in regions {
+                for (chunk, range) in splits {
+                    let mut cfg = ScanConfig::new(prefix.clone(), "p".into(), "o".into());
+                    cfg.chr = chr.iter().map(|c| c.to_string()).collect();
+                    cfg.region = region.map(|r| r.parse().unwrap());
+                    cfg.chunk = chunk;
+                    cfg.variant_range = range;
+                    let what =
+                        format!("chr {chr:?} region {region:?} chunk {chunk:?} range {range:?}");
+                    let got = select_variants(&cfg, &set, &fileset_paths(&prefix)[1]);
+                    match listed(&cfg, &bim) {
+                        None => {
+                            let err = got.expect_err(&what).to_string();
+                            assert!(err.contains("no variant is selected"), "{what}: {err}");
+                        }
+                        Some((selection, rows)) => {
+                            let (sel, vars) = got.expect(&what);
+                            assert_eq!(sel, selection, "{what}");
+                            assert_eq!(
+                                (vars.first_row, vars.last_row, vars.count),
+                                (rows[0], rows[rows.len() - 1], rows.len()),
+                                "{what}"
+                            );
+                            // The span holds exactly the listed rows among those kept.
+                            let kept = (vars.first_row..=vars.last_row)
+                                .filter(|&j| vars.filter.keeps(&bim[j]))
+                                .collect::<Vec<_>>();
+                            assert_eq!(kept, rows, "{what}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked >= 60, "only {checked} non-empty selections");
+        // A plan range past the end of the .bim.
+        let mut cfg = ScanConfig::new(prefix.clone(), "p".into(), "o".into());
+        cfg.variant_range = Some((100, 121));
+        let err = select_variants(&cfg, &set, &fileset_paths(&prefix)[1])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("covers .bim lines 101..=121 but the file has 120 variants"),
+            "{err}"
+        );
+    }
+}

@@ -157,7 +157,11 @@ pub fn scan(
             let mut writer_gone = false;
             loop {
                 // A block: up to `cfg.block` selected variants spanning at most 2 × block .bed rows.
-                let (first, records, rows) = match bim.next_block() {
+                let Block {
+                    first,
+                    records,
+                    rows,
+                } = match bim.next_block() {
                     Ok(Some(b)) => b,
                     Ok(None) => break,
                     Err(e) => {
@@ -237,6 +241,13 @@ pub fn scan(
     })
 }
 
+/// A block of selected variants: their .bim records and rows, the first row first.
+struct Block {
+    first: usize,
+    records: Vec<BimRecord>,
+    rows: Vec<usize>,
+}
+
 /// The .bim streamed in step with the .bed: blocks of the rows `first_row..=last_row` that
 /// the filter keeps.
 struct Blocks<'a> {
@@ -297,8 +308,8 @@ impl<'a> Blocks<'a> {
         Ok(None)
     }
 
-    /// The next block: its first .bed row, its records and their rows; None when done.
-    fn next_block(&mut self) -> Result<Option<(usize, Vec<BimRecord>, Vec<usize>)>> {
+    /// The next block; None when done.
+    fn next_block(&mut self) -> Result<Option<Block>> {
         let Some((first, rec)) = self
             .pending
             .take()
@@ -319,7 +330,11 @@ impl<'a> Blocks<'a> {
             records.push(rec);
             rows.push(row);
         }
-        Ok(Some((first, records, rows)))
+        Ok(Some(Block {
+            first,
+            records,
+            rows,
+        }))
     }
 }
 
