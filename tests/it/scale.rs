@@ -135,6 +135,19 @@ fn merged_chunks_equal_the_unsplit_scan_and_bad_sets_are_refused() {
         s(&merged),
     ]);
     assert_same_scan(&whole, &merged, 2000);
+    // The merged summary's λGC is the unsplit scan's (the same p-value histogram).
+    let lambdas = |dir: &Path| -> Vec<f64> {
+        let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+        let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+        m["summary"]["phenotypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["lambda_gc"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(lambdas(&whole).len(), 3);
+    assert_eq!(lambdas(&whole), lambdas(&merged));
 
     // A missing chunk.
     let out = bgwas(&[

@@ -57,9 +57,9 @@ impl LdSource {
     /// Opens `prefix.{bed,bim,fam}`.
     pub fn open(prefix: &Path) -> Result<Self> {
         let fileset = Fileset::open(prefix)?;
-        let mut by_id = HashMap::with_capacity(fileset.variants.len());
-        let mut by_pos = HashMap::with_capacity(fileset.variants.len());
-        for (i, v) in fileset.variants.iter().enumerate() {
+        let mut by_id = HashMap::with_capacity(fileset.n_variants());
+        let mut by_pos = HashMap::with_capacity(fileset.n_variants());
+        for (i, v) in fileset.read_variants()?.into_iter().enumerate() {
             by_id.entry(v.id.clone()).or_insert(i);
             by_pos.entry((v.chrom.clone(), v.pos)).or_insert(i);
         }

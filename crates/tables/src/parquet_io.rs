@@ -129,75 +129,162 @@ impl ParquetSink {
 
 /// Reads a whole Parquet file into a frame, typed and validated against `schema`.
 pub fn read_parquet(path: &Path, schema: &TableSchema) -> Result<Frame> {
-    let file = File::open(path).map_err(|e| TableError::io(path, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))?;
-    let mut frame = Frame::default();
-    if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
-        for entry in kv.iter().filter(|e| e.key != ARROW_SCHEMA_KEY) {
-            frame
-                .metadata
-                .insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
+    let mut frames = ParquetFrames::open(path, schema, DEFAULT_BATCH_ROWS)?;
+    let mut columns = frames.empty_columns();
+    while frames.append_batch(&mut columns)?.is_some() {}
+    let frame = frames.frame_of(columns);
+    schema.validate(&frame, path, &|row| Place::Row(row + 1))?;
+    Ok(frame)
+}
+
+/// Rows per batch of a whole-file read (arrow's default).
+const DEFAULT_BATCH_ROWS: usize = 1024;
+
+/// Reads a Parquet file a batch of rows at a time: each item is a frame with the file's
+/// columns and metadata holding the next `batch_rows` rows (fewer at the end), typed and
+/// validated against the schema with rows numbered from the start of the file. Memory stays
+/// at one batch however long the table is.
+pub struct ParquetFrames {
+    path: PathBuf,
+    schema: TableSchema,
+    names: Vec<String>,
+    kinds: Vec<ColumnData>,
+    metadata: std::collections::BTreeMap<String, String>,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    rows: usize,
+}
+
+impl ParquetFrames {
+    /// Opens `path`, checking its columns against `schema`.
+    pub fn open(path: &Path, schema: &TableSchema, batch_rows: usize) -> Result<Self> {
+        let file = File::open(path).map_err(|e| TableError::io(path, e))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_err(path, e))?;
+        let mut metadata = std::collections::BTreeMap::new();
+        if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
+            for entry in kv.iter().filter(|e| e.key != ARROW_SCHEMA_KEY) {
+                metadata.insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
+            }
         }
-    }
-    let fields: Vec<(String, DataType)> = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.data_type().clone()))
-        .collect();
-    let names: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
-    schema.check_columns(&names, path)?;
-    let mut columns: Vec<ColumnData> = Vec::with_capacity(fields.len());
-    for (name, t) in &fields {
-        // A column that may hold several kinds (phenotypes: numbers or categories) keeps the
-        // kind it is stored as; otherwise the schema's declared kind decides.
-        let natural = match t {
-            DataType::Utf8 | DataType::LargeUtf8 => Some(CellKind::Str),
-            DataType::Float64 | DataType::Float32 => Some(CellKind::F64),
-            DataType::Int64 | DataType::Int32 => Some(CellKind::I64),
-            DataType::Boolean => Some(CellKind::Bool),
-            _ => None,
-        };
-        let kind = match natural {
-            Some(k) if schema.accepts(name, k) => k,
-            _ => schema.kind_of(name).unwrap_or(CellKind::Str),
-        };
-        columns.push(match kind {
-            CellKind::Str => ColumnData::Str(Vec::new()),
-            CellKind::F64 => ColumnData::F64(Vec::new()),
-            CellKind::I64 => ColumnData::I64(Vec::new()),
-            CellKind::Bool => ColumnData::Bool(Vec::new()),
-        });
-        let compatible = matches!(
-            (kind, t),
-            (CellKind::Str, DataType::Utf8 | DataType::LargeUtf8)
-                | (
-                    CellKind::F64,
-                    DataType::Float64 | DataType::Float32 | DataType::Int64 | DataType::Int32
-                )
-                | (CellKind::I64, DataType::Int64 | DataType::Int32)
-                | (CellKind::Bool, DataType::Boolean)
-        );
-        if !compatible {
-            return Err(TableError::Columns {
-                path: path.into(),
-                message: format!("column {name:?} is stored as {t}, expected {kind:?}"),
+        let fields: Vec<(String, DataType)> = builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().clone()))
+            .collect();
+        let names: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
+        schema.check_columns(&names, path)?;
+        let mut kinds: Vec<ColumnData> = Vec::with_capacity(fields.len());
+        for (name, t) in &fields {
+            // A column that may hold several kinds (phenotypes: numbers or categories) keeps the
+            // kind it is stored as; otherwise the schema's declared kind decides.
+            let natural = match t {
+                DataType::Utf8 | DataType::LargeUtf8 => Some(CellKind::Str),
+                DataType::Float64 | DataType::Float32 => Some(CellKind::F64),
+                DataType::Int64 | DataType::Int32 => Some(CellKind::I64),
+                DataType::Boolean => Some(CellKind::Bool),
+                _ => None,
+            };
+            let kind = match natural {
+                Some(k) if schema.accepts(name, k) => k,
+                _ => schema.kind_of(name).unwrap_or(CellKind::Str),
+            };
+            kinds.push(match kind {
+                CellKind::Str => ColumnData::Str(Vec::new()),
+                CellKind::F64 => ColumnData::F64(Vec::new()),
+                CellKind::I64 => ColumnData::I64(Vec::new()),
+                CellKind::Bool => ColumnData::Bool(Vec::new()),
             });
+            let compatible = matches!(
+                (kind, t),
+                (CellKind::Str, DataType::Utf8 | DataType::LargeUtf8)
+                    | (
+                        CellKind::F64,
+                        DataType::Float64 | DataType::Float32 | DataType::Int64 | DataType::Int32
+                    )
+                    | (CellKind::I64, DataType::Int64 | DataType::Int32)
+                    | (CellKind::Bool, DataType::Boolean)
+            );
+            if !compatible {
+                return Err(TableError::Columns {
+                    path: path.into(),
+                    message: format!("column {name:?} is stored as {t}, expected {kind:?}"),
+                });
+            }
         }
+        let reader = builder
+            .with_batch_size(batch_rows.max(1))
+            .build()
+            .map_err(|e| parquet_err(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            schema: schema.clone(),
+            names,
+            kinds,
+            metadata,
+            reader,
+            rows: 0,
+        })
     }
-    let reader = builder.build().map_err(|e| parquet_err(path, e))?;
-    for batch in reader {
-        let batch = batch.map_err(|e| parquet_err(path, e))?;
+
+    /// Rows read so far.
+    pub fn rows_read(&self) -> usize {
+        self.rows
+    }
+
+    /// A frame with the file's columns and metadata and no rows (a template for a sink).
+    pub fn empty_frame(&self) -> Frame {
+        self.frame_of(self.empty_columns())
+    }
+
+    fn empty_columns(&self) -> Vec<ColumnData> {
+        self.kinds.clone()
+    }
+
+    /// Appends the next batch to `columns`; returns its row count, None at the end.
+    fn append_batch(&mut self, columns: &mut [ColumnData]) -> Result<Option<usize>> {
+        let Some(batch) = self.reader.next() else {
+            return Ok(None);
+        };
+        let batch = batch.map_err(|e| parquet_err(&self.path, e))?;
         for (j, column) in columns.iter_mut().enumerate() {
             append_array(column, batch.column(j).as_ref());
         }
+        self.rows += batch.num_rows();
+        Ok(Some(batch.num_rows()))
     }
-    for ((name, _), data) in fields.into_iter().zip(columns) {
-        frame.push(name, data);
+
+    fn frame_of(&self, columns: Vec<ColumnData>) -> Frame {
+        let mut frame = Frame {
+            metadata: self.metadata.clone(),
+            ..Frame::default()
+        };
+        for (name, data) in self.names.iter().zip(columns) {
+            frame.push(name.clone(), data);
+        }
+        frame
     }
-    schema.validate(&frame, path, &|row| Place::Row(row + 1))?;
-    Ok(frame)
+}
+
+impl Iterator for ParquetFrames {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        let offset = self.rows;
+        let mut columns = self.empty_columns();
+        match self.append_batch(&mut columns) {
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+            Ok(Some(_)) => {
+                let frame = self.frame_of(columns);
+                Some(
+                    self.schema
+                        .validate(&frame, &self.path, &|row| Place::Row(offset + row + 1))
+                        .map(|()| frame),
+                )
+            }
+        }
+    }
 }
 
 fn append_array(column: &mut ColumnData, array: &dyn Array) {

@@ -54,8 +54,9 @@ impl Grouping {
     /// ungrouped.
     pub fn apoe4(prefix: &Path) -> Result<(Self, Vec<Option<u8>>), MmdError> {
         let set = Fileset::open(prefix)?;
+        let variants = set.read_variants()?;
         let find = |(id, chrom, pos): (&str, &str, i64)| {
-            set.variants.iter().position(|v| {
+            variants.iter().position(|v| {
                 v.id == id || (v.chrom.trim_start_matches("chr") == chrom && v.pos == pos)
             })
         };
@@ -66,7 +67,7 @@ impl Grouping {
             )));
         };
         let copies = |index: usize, allele: &str| -> Result<Vec<Option<u8>>, MmdError> {
-            let v: &BimRecord = &set.variants[index];
+            let v: &BimRecord = &variants[index];
             let alt_is = if v.alt.eq_ignore_ascii_case(allele) {
                 true
             } else if v.reference.eq_ignore_ascii_case(allele) {

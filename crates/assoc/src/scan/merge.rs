@@ -2,8 +2,10 @@
 //! finished scan (its run manifest present, every output it lists present with the size and
 //! SHA-256 recorded), all must share one identity hash (same inputs, parameters and version),
 //! be numbered 1..N without gaps or repeats, and tile the unsplit selection of variants
-//! exactly. The text files and the GwasTable are then concatenated in .bim order and λGC is
-//! computed exactly from every p-value ([`biomarker_stats::lambda_gc`]).
+//! exactly. The text files and the GwasTable are then concatenated in .bim order, streaming
+//! (the table a batch of 16,384 rows at a time), and λGC comes from the same p-value
+//! histogram an unsplit scan keeps ([`PHistogram`]), so the merged summary is the unsplit
+//! scan's and memory does not grow with the number of variants.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -12,13 +14,18 @@ use std::path::{Path, PathBuf};
 
 use biomarker_tables::atomic::AtomicFile;
 use biomarker_tables::io::FrameSink;
+use biomarker_tables::parquet_io::ParquetFrames;
 use biomarker_tables::{ColumnData, FileDigest, GwasTable, RunManifest, TableKind};
 
 use super::record::{PhenoRecord, ScanSummary, SelectionRecord, HASH_IGNORES};
+use super::summary::PHistogram;
 use crate::error::{AssocError, Result};
 
 /// The GwasTable's file name in a scan's folder.
 pub const TABLE_NAME: &str = "gwas.parquet";
+/// Rows per batch when the chunks' tables are copied (the scan's row-group size).
+const TABLE_BATCH_ROWS: usize = 16_384;
+
 /// The run manifest's file name in a scan's folder.
 pub const MANIFEST_NAME: &str = "manifest.json";
 
@@ -368,38 +375,36 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeReport> {
         inputs.extend(names.iter().map(|n| c.dir.join(n)));
     }
 
-    // The table, chunk by chunk; p-values kept per phenotype for λGC.
+    // The table, chunk by chunk and batch by batch; p-values counted per phenotype for λGC.
     let target = out.join(TABLE_NAME);
     let mut sink: Option<FrameSink> = None;
-    let mut ln_p: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut hist: BTreeMap<String, PHistogram> = BTreeMap::new();
     for c in &chunks {
         let path = c.dir.join(TABLE_NAME);
-        let frame = biomarker_tables::io::read_frame(&path, GwasTable::schema())?;
-        let (pheno, p, log10p) = (
-            frame.column("PHENO"),
-            frame.column("P"),
-            frame.column("LOG10P"),
-        );
-        if let (Some(ColumnData::Str(ph)), Some(ColumnData::F64(p)), Some(ColumnData::F64(l))) =
-            (pheno, p, log10p)
-        {
-            for ((ph, p), l) in ph.iter().zip(p).zip(l) {
-                if let (Some(ph), Some(p), Some(l)) = (ph, p, l) {
-                    // ln p straight from p unless p underflowed to 0 (then from −log10 p).
-                    let lp = if *p > 0.0 {
-                        p.ln()
-                    } else {
-                        -l * std::f64::consts::LN_10
-                    };
-                    ln_p.entry(ph.clone()).or_default().push(lp);
+        let frames = ParquetFrames::open(&path, GwasTable::schema(), TABLE_BATCH_ROWS)?;
+        if sink.is_none() {
+            sink = Some(FrameSink::create(
+                &target,
+                &frames.empty_frame(),
+                GwasTable::schema(),
+            )?);
+        }
+        let sink = sink.as_mut().expect("created above");
+        for frame in frames {
+            let frame = frame?;
+            if let (Some(ColumnData::Str(ph)), Some(ColumnData::F64(p))) =
+                (frame.column("PHENO"), frame.column("P"))
+            {
+                for (ph, p) in ph.iter().zip(p) {
+                    if let (Some(ph), Some(p)) = (ph, p) {
+                        match hist.get_mut(ph) {
+                            Some(h) => h.add(*p),
+                            None => hist.entry(ph.clone()).or_default().add(*p),
+                        }
+                    }
                 }
             }
-        }
-        match &mut sink {
-            None => {
-                sink = Some(FrameSink::create(&target, &frame, GwasTable::schema())?);
-            }
-            Some(s) => s.write(&frame)?,
+            sink.write(&frame)?;
         }
     }
     let mut outputs = Vec::new();
@@ -450,9 +455,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeReport> {
         // Stable: among equal p the earlier variant stays first, as in the unsplit scan.
         ph.top.sort_by(|a, b| b.log10p.total_cmp(&a.log10p));
         ph.top.truncate(10);
-        ph.lambda_gc = ln_p
-            .remove(&ph.phenotype)
-            .and_then(biomarker_stats::lambda_gc);
+        ph.lambda_gc = hist.remove(&ph.phenotype).and_then(|h| h.lambda_gc());
     }
     let total = s0.selection.total;
     let summary = ScanSummary {

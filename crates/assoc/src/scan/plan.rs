@@ -1,7 +1,9 @@
 //! Chunk plans: contiguous ranges of .bim variants that split one scan into independent
 //! pieces for a cluster. Without `split_chromosomes` a chunk holds whole chromosomes only
 //! (the ranges minimise the largest chunk); with it the variants are cut into N equal runs
-//! regardless of chromosome boundaries. A plan is a JSON document validated against
+//! regardless of chromosome boundaries. Planning streams the .bim twice (chromosome runs,
+//! then each chunk's regions) and holds one entry per chromosome, not per variant. A plan is
+//! a JSON document validated against
 //! `data-schemas/chunks.schema.json`; it records the .bim's SHA-256 so a scan refuses a plan
 //! made for another file set.
 //!
@@ -16,7 +18,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::UNIX_EPOCH;
 
-use biomarker_tables::plink::{fileset_paths, read_bim, BimRecord};
+use biomarker_tables::plink::{fileset_paths, BimReader, BimRecord};
 use biomarker_tables::schema::DocumentSchema;
 use biomarker_tables::{FileDigest, TableError};
 use serde::{Deserialize, Serialize};
@@ -156,10 +158,61 @@ pub struct ChunkPlan {
     pub chunks: Vec<ChunkRange>,
 }
 
-/// Splits variants with chromosome codes `chroms` (in .bim order) into at most `n` ranges.
-/// Whole chromosomes only, unless `split`; see the module documentation.
-pub fn plan_ranges(chroms: &[&str], n: usize, split: bool) -> Result<Vec<(usize, usize)>> {
-    let total = chroms.len();
+/// Runs of one chromosome in .bim order, built one variant at a time: one entry per
+/// chromosome, however many variants it has.
+#[derive(Debug, Default)]
+pub struct ChromRuns {
+    runs: Vec<(usize, usize)>,
+    last: String,
+    seen: std::collections::HashSet<String>,
+    total: usize,
+}
+
+impl ChromRuns {
+    /// Adds the next variant's chromosome. A chromosome that comes back after another is an
+    /// error: the .bim is not grouped by chromosome, so chromosomes cannot be kept whole.
+    pub fn push(&mut self, chrom: &str) -> Result<()> {
+        let j = self.total;
+        self.total += 1;
+        if j > 0 && self.last == chrom {
+            self.runs.last_mut().expect("a run is open").1 = j + 1;
+            return Ok(());
+        }
+        if !self.seen.insert(chrom.to_owned()) {
+            return Err(AssocError::Option(format!(
+                "variant {} (chromosome {chrom}) follows chromosome {}, but chromosome {chrom} appeared \
+                 earlier: the .bim is not grouped by chromosome, so whole-chromosome chunks \
+                 are impossible (sort it, or use --split-chromosomes)",
+                j + 1,
+                self.last
+            )));
+        }
+        self.last.clear();
+        self.last.push_str(chrom);
+        self.runs.push((j, j + 1));
+        Ok(())
+    }
+
+    /// Variants added.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The runs as `.bim` row ranges, in order.
+    pub fn runs(&self) -> &[(usize, usize)] {
+        &self.runs
+    }
+}
+
+/// Splits `total` variants into at most `n` ranges: `n` equal runs if `split`, otherwise
+/// whole chromosome runs `runs` (row ranges tiling `0..total`, see [`ChromRuns`]) packed to
+/// minimise the largest chunk; see the module documentation.
+pub fn plan_ranges(
+    runs: &[(usize, usize)],
+    total: usize,
+    n: usize,
+    split: bool,
+) -> Result<Vec<(usize, usize)>> {
     if n == 0 || total == 0 {
         return Err(AssocError::Option(format!(
             "cannot split {total} variants into {n} chunks"
@@ -170,25 +223,6 @@ pub fn plan_ranges(chroms: &[&str], n: usize, split: bool) -> Result<Vec<(usize,
         return Ok((0..n)
             .map(|k| (k * total / n, (k + 1) * total / n))
             .collect());
-    }
-    // Runs of one chromosome; a chromosome that comes back later cannot be kept whole.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (j, c) in chroms.iter().enumerate() {
-        if j > 0 && chroms[j - 1] == *c {
-            runs.last_mut().expect("a run is open").1 = j + 1;
-            continue;
-        }
-        if !seen.insert(*c) {
-            return Err(AssocError::Option(format!(
-                "variant {} (chromosome {c}) follows chromosome {}, but chromosome {c} appeared \
-                 earlier: the .bim is not grouped by chromosome, so whole-chromosome chunks \
-                 are impossible (sort it, or use --split-chromosomes)",
-                j + 1,
-                chroms[j - 1]
-            )));
-        }
-        runs.push((j, j + 1));
     }
     let sizes: Vec<usize> = runs.iter().map(|(a, b)| b - a).collect();
     // The smallest largest-chunk size for which packing runs greedily needs ≤ n chunks.
@@ -229,21 +263,36 @@ pub fn plan_ranges(chroms: &[&str], n: usize, split: bool) -> Result<Vec<(usize,
     Ok(out)
 }
 
-/// The `chr:from-to` regions covered by `variants`, one per chromosome run.
-fn regions(variants: &[BimRecord]) -> Vec<String> {
-    let mut out: Vec<(String, i64, i64)> = Vec::new();
-    for v in variants {
-        match out.last_mut() {
-            Some((c, from, to)) if *c == v.chrom => {
-                *from = (*from).min(v.pos);
-                *to = (*to).max(v.pos);
+/// The `chr:from-to` regions of each range of `ranges` (ascending, tiling the .bim), one
+/// per chromosome run, from one streaming pass over the .bim.
+fn regions(bim_path: &Path, ranges: &[(usize, usize)]) -> Result<Vec<Vec<String>>> {
+    let mut bim = BimReader::open(bim_path)?;
+    let mut v = BimRecord::default();
+    let mut out = Vec::with_capacity(ranges.len());
+    for &(start, end) in ranges {
+        let mut runs: Vec<(String, i64, i64)> = Vec::new();
+        for row in start..end {
+            if bim.read_into(&mut v)?.is_none() {
+                return Err(AssocError::input(
+                    bim_path,
+                    format!("ends after {row} variants: the .bim changed while planning"),
+                ));
             }
-            _ => out.push((v.chrom.clone(), v.pos, v.pos)),
+            match runs.last_mut() {
+                Some((c, from, to)) if *c == v.chrom => {
+                    *from = (*from).min(v.pos);
+                    *to = (*to).max(v.pos);
+                }
+                _ => runs.push((v.chrom.clone(), v.pos, v.pos)),
+            }
         }
+        out.push(
+            runs.into_iter()
+                .map(|(c, a, b)| format!("{c}:{a}-{b}"))
+                .collect(),
+        );
     }
-    out.into_iter()
-        .map(|(c, a, b)| format!("{c}:{a}-{b}"))
-        .collect()
+    Ok(out)
 }
 
 impl ChunkPlan {
@@ -256,24 +305,41 @@ impl ChunkPlan {
             .zip(&paths)
             .map(|(role, path)| PlannedInput::of(role, path))
             .collect::<Result<Vec<_>>>()?;
-        let bim = read_bim(&bim_path)?;
-        if bim.is_empty() {
-            return Err(AssocError::input(&bim_path, "the .bim has no variant"));
-        }
-        let chroms: Vec<&str> = bim.iter().map(|v| v.chrom.as_str()).collect();
-        let ranges = plan_ranges(&chroms, n, split).map_err(|e| match e {
+        let in_bim = |e| match e {
             AssocError::Option(m) => AssocError::input(&bim_path, m),
             e => e,
-        })?;
+        };
+        // Pass 1: chromosome runs (only counted when chunks may split chromosomes, so an
+        // ungrouped .bim costs nothing).
+        let mut runs = ChromRuns::default();
+        let mut total = 0;
+        let mut v = BimRecord::default();
+        let mut bim = BimReader::open(&bim_path)?;
+        while bim.read_into(&mut v)?.is_some() {
+            if split {
+                total += 1;
+            } else {
+                runs.push(&v.chrom).map_err(in_bim)?;
+            }
+        }
+        if !split {
+            total = runs.total();
+        }
+        if total == 0 {
+            return Err(AssocError::input(&bim_path, "the .bim has no variant"));
+        }
+        let ranges = plan_ranges(runs.runs(), total, n, split).map_err(in_bim)?;
+        // Pass 2: the regions of each chunk.
         let chunks = ranges
             .iter()
+            .zip(regions(&bim_path, &ranges)?)
             .enumerate()
-            .map(|(i, &(start, end))| ChunkRange {
+            .map(|(i, (&(start, end), regions))| ChunkRange {
                 chunk: i + 1,
                 start,
                 end,
                 variants: end - start,
-                regions: regions(&bim[start..end]),
+                regions,
             })
             .collect();
         Ok(Self {
@@ -281,7 +347,7 @@ impl ChunkPlan {
             version: env!("CARGO_PKG_VERSION").into(),
             bfile: bfile.display().to_string(),
             bim_sha256: inputs[1].sha256.clone(),
-            variants: bim.len(),
+            variants: total,
             requested: n,
             split_chromosomes: split,
             inputs,
@@ -441,48 +507,55 @@ impl ChunkPlan {
 mod tests {
     use super::*;
 
-    fn chroms(spec: &[(&'static str, usize)]) -> Vec<&'static str> {
-        spec.iter()
-            .flat_map(|&(c, n)| std::iter::repeat_n(c, n))
-            .collect()
+    /// Plans `n` chunks of a .bim whose chromosomes come in runs `spec`, streaming them
+    /// through [`ChromRuns`] as planning does.
+    fn plan(spec: &[(&str, usize)], n: usize, split: bool) -> Result<Vec<(usize, usize)>> {
+        let mut runs = ChromRuns::default();
+        let mut total = 0;
+        for &(c, k) in spec {
+            for _ in 0..k {
+                total += 1;
+                if !split {
+                    runs.push(c)?;
+                }
+            }
+        }
+        plan_ranges(runs.runs(), total, n, split)
     }
 
     #[test]
     fn whole_chromosomes_minimise_the_largest_chunk() {
-        let c = chroms(&[("1", 50), ("2", 40), ("3", 30), ("4", 20), ("5", 10)]);
+        let c = [("1", 50), ("2", 40), ("3", 30), ("4", 20), ("5", 10)];
         // 150 variants in 3 chunks keeping order: the smallest largest chunk is 60.
         assert_eq!(
-            plan_ranges(&c, 3, false).unwrap(),
+            plan(&c, 3, false).unwrap(),
             vec![(0, 50), (50, 90), (90, 150)]
         );
         // More chunks than chromosomes: the largest chromosome bounds the chunk size and
         // no chromosome is split (50 | 40 | 30+20 | 10).
         assert_eq!(
-            plan_ranges(&c, 9, false).unwrap(),
+            plan(&c, 9, false).unwrap(),
             vec![(0, 50), (50, 90), (90, 140), (140, 150)]
         );
-        assert_eq!(plan_ranges(&c, 1, false).unwrap(), vec![(0, 150)]);
+        assert_eq!(plan(&c, 1, false).unwrap(), vec![(0, 150)]);
     }
 
     #[test]
     fn split_cuts_equal_runs_across_chromosomes() {
-        let c = chroms(&[("1", 7), ("2", 3)]);
-        assert_eq!(
-            plan_ranges(&c, 3, true).unwrap(),
-            vec![(0, 3), (3, 6), (6, 10)]
-        );
-        assert_eq!(plan_ranges(&c, 20, true).unwrap().len(), 10);
+        let c = [("1", 7), ("2", 3)];
+        assert_eq!(plan(&c, 3, true).unwrap(), vec![(0, 3), (3, 6), (6, 10)]);
+        assert_eq!(plan(&c, 20, true).unwrap().len(), 10);
     }
 
     #[test]
     fn an_ungrouped_bim_is_refused_unless_splitting() {
-        let c = chroms(&[("1", 2), ("2", 2), ("1", 1)]);
-        let err = plan_ranges(&c, 2, false).unwrap_err().to_string();
+        let c = [("1", 2), ("2", 2), ("1", 1)];
+        let err = plan(&c, 2, false).unwrap_err().to_string();
         assert!(
             err.contains("variant 5 (chromosome 1) follows chromosome 2"),
             "{err}"
         );
-        assert_eq!(plan_ranges(&c, 2, true).unwrap(), vec![(0, 2), (2, 5)]);
-        assert!(plan_ranges(&c, 0, true).is_err());
+        assert_eq!(plan(&c, 2, true).unwrap(), vec![(0, 2), (2, 5)]);
+        assert!(plan(&c, 0, true).is_err());
     }
 }

@@ -86,7 +86,8 @@ pub struct PhenoRecord {
     pub firth: usize,
     /// Variants not tested, per ERRCODE.
     pub errcodes: BTreeMap<String, usize>,
-    /// λGC (a scan approximates it from a p-value histogram; merge computes it exactly).
+    /// λGC, from a histogram of the p-values (good to ~1e-4 relative); merge fills the same
+    /// histogram from the chunks, so a merged scan reports the unsplit scan's value.
     pub lambda_gc: Option<f64>,
     /// Strongest associations, smallest p first.
     pub top: Vec<TopRecord>,

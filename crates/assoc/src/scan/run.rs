@@ -1,14 +1,17 @@
 //! The scan driver: loads inputs, builds the phenotype groups, then streams the selected
-//! variants in blocks (one contiguous .bed read per block), tests the variants of a block in
-//! parallel and writes their results in .bim order before reading the next block.
+//! variants in blocks (the block's .bim records read in step with one contiguous .bed read),
+//! tests the variants of a block in parallel and writes their results in .bim order before
+//! reading the next block. Nothing is held per variant beyond the block in flight.
 
 use std::path::PathBuf;
+
+use biomarker_tables::plink::{BimReader, BimRecord};
 
 use rayon::prelude::*;
 
 use super::config::{A1Choice, ScanConfig};
 use super::geno::{collect_calls, count_codes, sum_calls, Calls};
-use super::input::{Inputs, Selection};
+use super::input::{Inputs, Selection, VariantFilter};
 use super::model::{build_groups, Group, GroupKind, Scratch};
 use super::output::{Outputs, PhenoInfo, Rendered};
 use super::summary::{PhenoSummary, TopHit};
@@ -39,6 +42,7 @@ pub struct ScanReport {
 }
 
 struct VariantOut {
+    /// Position in the block.
     index: usize,
     a1_alt: bool,
     results: Vec<TestResult>,
@@ -93,12 +97,19 @@ pub fn scan(
     let n_bed = bed.n_samples();
     let per = bed.bytes_per_variant();
     let kept_subset = (inputs.kept.len() != n_bed).then_some(inputs.kept.as_slice());
-    let variants = &inputs.fileset.variants;
     let sel = &inputs.variants;
+    let mut bim = Blocks::new(
+        inputs.fileset.bim()?,
+        &sel.filter,
+        sel.first_row,
+        sel.last_row,
+        cfg.block,
+    );
     // Results are written by a second thread while the pool tests the next block, so output
     // formatting and compression overlap with the regressions (memory: two blocks).
     // `None` tells the writer that every block arrived and the files may be committed.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<(VariantOut, Rendered)>>>(1);
+    let (tx, rx) =
+        std::sync::mpsc::sync_channel::<Option<(Vec<BimRecord>, Vec<(VariantOut, Rendered)>)>>(1);
     let (tested, written, summaries) = std::thread::scope(
         |scope| -> Result<(usize, Vec<PathBuf>, Vec<PhenoSummary>)> {
             let writer = scope.spawn(
@@ -106,12 +117,12 @@ pub fn scan(
                     let mut tested = 0usize;
                     let mut complete = false;
                     for msg in rx {
-                        let Some(batch) = msg else {
+                        let Some((records, batch)) = msg else {
                             complete = true;
                             break;
                         };
                         for (o, rendered) in batch {
-                            let v = &variants[o.index];
+                            let v = &records[o.index];
                             for (p, r) in o.results.iter().enumerate() {
                                 summaries[p].add(r, || TopHit {
                                     id: v.id.clone(),
@@ -142,28 +153,33 @@ pub fn scan(
             );
             let mut done = 0u64;
             let mut buf = Vec::new();
-            let mut start = 0;
             let mut failed = None;
-            while start < sel.len() {
+            let mut writer_gone = false;
+            loop {
                 // A block: up to `cfg.block` selected variants spanning at most 2 × block .bed rows.
-                let first = sel[start];
-                let mut end = start + 1;
-                while end < sel.len() && end - start < cfg.block && sel[end] - first < 2 * cfg.block
-                {
-                    end += 1;
-                }
-                let last = sel[end - 1];
+                let Block {
+                    first,
+                    records,
+                    rows,
+                } = match bim.next_block() {
+                    Ok(Some(b)) => b,
+                    Ok(None) => break,
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                };
+                let last = rows[rows.len() - 1];
                 if let Err(e) = bed.read_packed(first, last - first + 1, &mut buf) {
                     failed = Some(e.into());
                     break;
                 }
-                let block = &sel[start..end];
                 let outs: Vec<(VariantOut, Rendered)> = pool.install(|| {
-                    block
-                        .par_iter()
+                    rows.par_iter()
+                        .enumerate()
                         .map_init(
                             || (Scratch::default(), Calls::default()),
-                            |(scratch, calls), &j| {
+                            |(scratch, calls), (k, &j)| {
                                 let packed = &buf[(j - first) * per..(j - first + 1) * per];
                                 let o = test_one(
                                     cfg,
@@ -171,24 +187,34 @@ pub fn scan(
                                     &slot,
                                     kept_subset,
                                     n_bed,
-                                    j,
+                                    k,
                                     packed,
                                     scratch,
                                     calls,
                                 )?;
-                                let r = renderer.render(&variants[j], o.a1_alt, &o.results);
+                                let r = renderer.render(&records[k], o.a1_alt, &o.results);
                                 Some((o, r))
                             },
                         )
                         .flatten()
                         .collect()
                 });
-                if tx.send(Some(outs)).is_err() {
+                done += rows.len() as u64;
+                if tx.send(Some((records, outs))).is_err() {
+                    writer_gone = true;
                     break; // the writer failed; its error is returned below
                 }
-                done += block.len() as u64;
                 progress(done);
-                start = end;
+            }
+            if failed.is_none() && !writer_gone && done as usize != sel.count {
+                failed = Some(AssocError::input(
+                    bim.path(),
+                    format!(
+                        "{done} variants read where {} were selected when the scan started: \
+                         the .bim changed during the scan",
+                        sel.count
+                    ),
+                ));
             }
             if failed.is_none() {
                 // The send fails only if the writer already stopped with an error, returned below.
@@ -204,15 +230,112 @@ pub fn scan(
     )?;
     Ok(ScanReport {
         samples: inputs.kept.len(),
-        variants_selected: sel.len(),
+        variants_selected: sel.count,
         variants_tested: tested,
         groups: groups.len(),
         phenos: summaries,
         outputs: written,
         covariates: inputs.covar_names.clone(),
         selection: inputs.selection,
-        bim_lines: (sel[0], sel[sel.len() - 1]),
+        bim_lines: (sel.first_row, sel.last_row),
     })
+}
+
+/// A block of selected variants: their .bim records and rows, the first row first.
+struct Block {
+    first: usize,
+    records: Vec<BimRecord>,
+    rows: Vec<usize>,
+}
+
+/// The .bim streamed in step with the .bed: blocks of the rows `first_row..=last_row` that
+/// the filter keeps.
+struct Blocks<'a> {
+    bim: BimReader,
+    filter: &'a VariantFilter,
+    last_row: usize,
+    first_row: usize,
+    block: usize,
+    /// The next .bim row to read.
+    row: usize,
+    /// A kept record read past the end of the previous block: the next block's first.
+    pending: Option<(usize, BimRecord)>,
+}
+
+impl<'a> Blocks<'a> {
+    fn new(
+        bim: BimReader,
+        filter: &'a VariantFilter,
+        first_row: usize,
+        last_row: usize,
+        block: usize,
+    ) -> Self {
+        Self {
+            bim,
+            filter,
+            first_row,
+            last_row,
+            block: block.max(1),
+            row: 0,
+            pending: None,
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.bim.path().to_path_buf()
+    }
+
+    /// The next kept record in the span with its row, or None past `last_row`.
+    fn next_kept(&mut self) -> Result<Option<(usize, BimRecord)>> {
+        let mut rec = BimRecord::default();
+        while self.row <= self.last_row {
+            let row = self.row;
+            if self.bim.read_into(&mut rec)?.is_none() {
+                return Err(AssocError::input(
+                    self.bim.path(),
+                    format!(
+                        "ends after {row} variants, but the scan needs row {}: \
+                         the .bim changed during the scan",
+                        self.last_row + 1
+                    ),
+                ));
+            }
+            self.row += 1;
+            if row >= self.first_row && self.filter.keeps(&rec) {
+                return Ok(Some((row, rec)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The next block; None when done.
+    fn next_block(&mut self) -> Result<Option<Block>> {
+        let Some((first, rec)) = self
+            .pending
+            .take()
+            .map_or_else(|| self.next_kept(), |p| Ok(Some(p)))?
+        else {
+            return Ok(None);
+        };
+        let mut records = vec![rec];
+        let mut rows = vec![first];
+        while records.len() < self.block {
+            let Some((row, rec)) = self.next_kept()? else {
+                break;
+            };
+            if row - first >= 2 * self.block {
+                self.pending = Some((row, rec));
+                break;
+            }
+            records.push(rec);
+            rows.push(row);
+        }
+        Ok(Some(Block {
+            first,
+            records,
+            rows,
+        }))
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,7 +1,8 @@
 //! The per-phenotype summary of a scan, kept in memory independent of the number of
-//! variants: counts per ERRCODE, a 65,536-bin histogram of p for λGC (the median p is
-//! interpolated inside its bin, good to about 1e-4 relative in λGC), and the ten smallest
-//! p-values.
+//! variants: counts per ERRCODE, a 65,536-bin histogram of p for λGC ([`PHistogram`]: the
+//! median p is interpolated inside its bin, good to about 1e-4 relative in λGC), and the ten
+//! smallest p-values. `merge` fills the same histogram from the chunks' tables, so a merged
+//! scan reports the λGC of the unsplit one.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,51 @@ use super::TestResult;
 
 const BINS: usize = 1 << 16;
 const TOP: usize = 10;
+
+/// A histogram of p-values in 65,536 equal bins on [0, 1]: λGC in constant memory. The
+/// counts do not depend on the order the p-values come in.
+#[derive(Debug, Clone)]
+pub struct PHistogram {
+    bins: Vec<u32>,
+    count: usize,
+}
+
+impl Default for PHistogram {
+    fn default() -> Self {
+        Self {
+            bins: vec![0; BINS],
+            count: 0,
+        }
+    }
+}
+
+impl PHistogram {
+    /// Counts one p-value.
+    pub fn add(&mut self, p: f64) {
+        self.bins[((p * BINS as f64) as usize).min(BINS - 1)] += 1;
+        self.count += 1;
+    }
+
+    /// Genomic inflation λGC: the χ²(1) quantile of the median p (interpolated inside its
+    /// bin) over [`biomarker_stats::LAMBDA_GC_MEDIAN`]; None before any p-value.
+    pub fn lambda_gc(&self) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let target = self.count as f64 / 2.0;
+        let mut cum = 0.0;
+        for (b, &c) in self.bins.iter().enumerate() {
+            let c = c as f64;
+            if c > 0.0 && cum + c >= target {
+                let p = (b as f64 + (target - cum) / c) / BINS as f64;
+                let chi = biomarker_stats::chi2_isf_ln(p.ln(), 1.0);
+                return Some(chi / biomarker_stats::LAMBDA_GC_MEDIAN);
+            }
+            cum += c;
+        }
+        None
+    }
+}
 
 /// One of the strongest associations of a phenotype.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +88,7 @@ pub struct PhenoSummary {
     pub firth: usize,
     /// Variants not tested, per ERRCODE.
     pub errors: BTreeMap<&'static str, usize>,
-    hist: Vec<u32>,
+    hist: PHistogram,
     /// Strongest associations, smallest p first.
     pub top: Vec<TopHit>,
 }
@@ -57,7 +103,7 @@ impl PhenoSummary {
             tested: 0,
             firth: 0,
             errors: BTreeMap::new(),
-            hist: vec![0; BINS],
+            hist: PHistogram::default(),
             top: Vec::new(),
         }
     }
@@ -72,8 +118,7 @@ impl PhenoSummary {
         if r.firth == Some(true) {
             self.firth += 1;
         }
-        let p = r.ln_p.exp();
-        self.hist[((p * BINS as f64) as usize).min(BINS - 1)] += 1;
+        self.hist.add(r.ln_p.exp());
         let log10p = super::format::log10p(r.ln_p);
         if self.top.len() < TOP || log10p > self.top[TOP - 1].log10p {
             let mut h = hit();
@@ -86,20 +131,6 @@ impl PhenoSummary {
 
     /// Genomic inflation λGC from the p-value histogram; None before any test.
     pub fn lambda_gc(&self) -> Option<f64> {
-        if self.tested == 0 {
-            return None;
-        }
-        let target = self.tested as f64 / 2.0;
-        let mut cum = 0.0;
-        for (b, &c) in self.hist.iter().enumerate() {
-            let c = c as f64;
-            if c > 0.0 && cum + c >= target {
-                let p = (b as f64 + (target - cum) / c) / BINS as f64;
-                let chi = biomarker_stats::chi2_isf_ln(p.ln(), 1.0);
-                return Some(chi / biomarker_stats::LAMBDA_GC_MEDIAN);
-            }
-            cum += c;
-        }
-        None
+        self.hist.lambda_gc()
     }
 }

@@ -197,7 +197,7 @@ fn run_genotypes(
             r2,
         }),
     };
-    let n_variants = fileset.variants.len() as u64;
+    let n_variants = fileset.n_variants() as u64;
     let mut bar: Option<(String, indicatif::ProgressBar)> = None;
     let mut on_progress = |step: &str, count: usize| {
         if bar.as_ref().is_none_or(|(name, _)| name != step) {
@@ -237,10 +237,11 @@ fn run_genotypes(
     manifest.add_output(&eigenval)?;
     if options.prune.is_some() {
         let kept = args.out.join("genotype-pcs.prune.in");
+        let variants = fileset.read_variants()?;
         write_atomic(&kept, |w| {
             pcs.variants_used
                 .iter()
-                .try_for_each(|&j| writeln!(w, "{}", fileset.variants[j].id))
+                .try_for_each(|&j| writeln!(w, "{}", variants[j].id))
         })?;
         manifest.add_output(&kept)?;
     }

@@ -124,7 +124,7 @@ pub fn genotype_pcs(
         b => b,
     };
     let keep = match options.prune {
-        Some(prune) => ld_prune(&fileset.bed, &fileset.variants, prune, &mut |c| {
+        Some(prune) => ld_prune(&fileset.bed, &fileset.read_variants()?, prune, &mut |c| {
             progress("LD pruning", c)
         })?,
         None => vec![true; fileset.bed.n_variants()],

@@ -72,9 +72,8 @@ fn cohort() -> Cohort {
 fn simulated_truth_is_in_the_data() {
     let c = cohort();
     let n = c.set.samples.len();
-    let index: HashMap<&str, usize> = c
-        .set
-        .variants
+    let variants = c.set.read_variants().unwrap();
+    let index: HashMap<&str, usize> = variants
         .iter()
         .enumerate()
         .map(|(i, v)| (v.id.as_str(), i))
@@ -88,7 +87,7 @@ fn simulated_truth_is_in_the_data() {
         let id = cv["id"].as_str().unwrap();
         let g = alt_counts(&c.set, index[id]);
         assert_eq!(
-            c.set.variants[index[id]].alt,
+            variants[index[id]].alt,
             cv["effect_allele"].as_str().unwrap()
         );
         let called: Vec<f64> = g.iter().filter(|&&x| x >= 0).map(|&x| x as f64).collect();
@@ -149,10 +148,10 @@ fn simulated_truth_is_in_the_data() {
 
     // ~1% missing calls over the whole .bed.
     let mut missing = 0usize;
-    for v in 0..c.set.variants.len() {
+    for v in 0..c.set.n_variants() {
         missing += alt_counts(&c.set, v).iter().filter(|&&x| x < 0).count();
     }
-    let rate = missing as f64 / (n * c.set.variants.len()) as f64;
+    let rate = missing as f64 / (n * c.set.n_variants()) as f64;
     assert!((0.009..0.011).contains(&rate), "missing rate {rate}");
 
     // LD: neighbours on a chromosome correlate far more than distant pairs.
@@ -164,7 +163,7 @@ fn simulated_truth_is_in_the_data() {
     };
     let (mut near, mut far) = (Vec::new(), Vec::new());
     for v in (0..1_900).step_by(10) {
-        if c.set.variants[v].chrom == c.set.variants[v + 1].chrom {
+        if variants[v].chrom == variants[v + 1].chrom {
             near.push(corr(&dosage(v), &dosage(v + 1)).powi(2));
         }
         far.push(corr(&dosage(v), &dosage((v + 997) % 2_000)).powi(2));

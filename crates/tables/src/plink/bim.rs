@@ -1,13 +1,21 @@
 //! The .bim file: one variant per line, six whitespace-separated fields
 //! (chromosome, ID, centimorgans, position, allele 1 = ALT, allele 2 = REF).
+//!
+//! [`BimReader`] streams it one record at a time (a .bim of an imputed panel has tens of
+//! millions of lines: holding them would cost ~250 bytes a variant); [`read_bim`] collects
+//! all records for small callers.
 
 use std::path::Path;
 
+use super::records::{Fields, RecordLines};
 use crate::atomic::write_atomic;
 use crate::error::{Result, TableError};
 
+/// The names of the six fields, for the error a line with another count gets.
+const BIM_FIELDS: &str = "chrom ID cM position ALT REF";
+
 /// One .bim line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BimRecord {
     /// Chromosome code.
     pub chrom: String,
@@ -23,9 +31,40 @@ pub struct BimRecord {
     pub reference: String,
 }
 
-/// Reads a .bim file.
-pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
-    let out = super::read_records(path, "chrom ID cM position ALT REF", |f, place| {
+/// Reads a .bim file one validated record at a time, in file order. As an iterator it yields
+/// each record with its 1-based line number; [`BimReader::read_into`] reuses one record's
+/// strings instead of allocating new ones per line.
+pub struct BimReader {
+    lines: RecordLines,
+    records: usize,
+}
+
+impl BimReader {
+    /// Opens a .bim file for streaming.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self {
+            lines: RecordLines::open(path, BIM_FIELDS)?,
+            records: 0,
+        })
+    }
+
+    /// The file read.
+    pub fn path(&self) -> &Path {
+        self.lines.path()
+    }
+
+    /// Records read so far (the 0-based index of the next one).
+    pub fn records_read(&self) -> usize {
+        self.records
+    }
+
+    /// Reads the next record into `rec` (its strings reused) and returns its 1-based line
+    /// number, or None at the end of the file. A malformed line is an error naming the file,
+    /// the line, the column and the value.
+    pub fn read_into(&mut self, rec: &mut BimRecord) -> Result<Option<usize>> {
+        let Some(Fields { f, place, path }) = self.lines.next_fields()? else {
+            return Ok(None);
+        };
         let cell = |column: &str, value: &str, message: &str| TableError::Cell {
             path: path.into(),
             place,
@@ -41,16 +80,47 @@ pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
             .ok()
             .filter(|p| *p >= 0)
             .ok_or_else(|| cell("position", f[3], "expected a non-negative integer"))?;
-        Ok(BimRecord {
-            chrom: f[0].into(),
-            id: f[1].into(),
-            cm,
-            pos,
-            alt: f[4].into(),
-            reference: f[5].into(),
-        })
-    })?;
-    Ok(out)
+        for (s, v) in [
+            (&mut rec.chrom, f[0]),
+            (&mut rec.id, f[1]),
+            (&mut rec.alt, f[4]),
+            (&mut rec.reference, f[5]),
+        ] {
+            s.clear();
+            s.push_str(v);
+        }
+        rec.cm = cm;
+        rec.pos = pos;
+        self.records += 1;
+        Ok(Some(self.lines.line_number()))
+    }
+
+    /// Reads to the end, checking every line, and returns the number of records.
+    pub fn count(mut self) -> Result<usize> {
+        let mut rec = BimRecord::default();
+        while self.read_into(&mut rec)?.is_some() {}
+        Ok(self.records)
+    }
+}
+
+impl Iterator for BimReader {
+    /// A record and its 1-based line number.
+    type Item = Result<(usize, BimRecord)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut rec = BimRecord::default();
+        self.read_into(&mut rec)
+            .transpose()
+            .map(|r| r.map(|line| (line, rec)))
+    }
+}
+
+/// Reads a whole .bim file into memory (for small file sets; scans stream with
+/// [`BimReader`]).
+pub fn read_bim(path: &Path) -> Result<Vec<BimRecord>> {
+    BimReader::open(path)?
+        .map(|r| r.map(|(_, rec)| rec))
+        .collect()
 }
 
 /// Writes a .bim file atomically (tab separated, as PLINK writes it).

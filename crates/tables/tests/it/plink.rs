@@ -6,7 +6,7 @@ use std::process::Command;
 
 use biomarker_tables::plink::{
     decode_alt_counts, fileset_paths, read_bim, read_fam, write_bim, write_fam, BedWriter,
-    BimRecord, FamRecord, Fileset,
+    BimReader, BimRecord, FamRecord, Fileset,
 };
 
 fn write_set(prefix: &Path, genotypes: &[Vec<i8>]) {
@@ -59,7 +59,8 @@ fn written_sets_read_back_exactly() {
     write_set(&prefix, &genotypes());
     let set = Fileset::open(&prefix).unwrap();
     assert_eq!(set.samples.len(), 7);
-    assert_eq!(set.variants[2].pos, 3000);
+    assert_eq!(set.n_variants(), 5);
+    assert_eq!(set.read_variants().unwrap()[2].pos, 3000);
     let mut packed = Vec::new();
     set.bed.read_packed(0, 5, &mut packed).unwrap();
     assert_eq!(packed.len(), 10);
@@ -129,6 +130,79 @@ fn malformed_sets_are_refused_with_the_reason() {
     let err = Fileset::open(&prefix).err().unwrap().to_string();
     assert!(
         err.contains("13 bytes, but 7 samples (.fam) × 4 variants (.bim) need 11"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_bim_streams_with_line_numbers_and_the_same_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("c");
+    write_set(&prefix, &genotypes());
+    let [_, bim, _] = fileset_paths(&prefix);
+    let text = std::fs::read_to_string(&bim).unwrap();
+    // Blank lines are skipped but counted: records keep their file line numbers.
+    let lines: Vec<&str> = text.lines().collect();
+    let with_blanks = format!(
+        "{}\n\n  \n{}\n",
+        lines[..2].join("\n"),
+        lines[2..].join("\n")
+    );
+    std::fs::write(&bim, &with_blanks).unwrap();
+    let read: Vec<(usize, BimRecord)> = BimReader::open(&bim)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        read.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+        vec![1, 2, 5, 6, 7]
+    );
+    assert_eq!(
+        read.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+        read_bim(&bim).unwrap()
+    );
+    assert_eq!(read[2].1.id, "v2");
+    assert_eq!(read[2].1.pos, 3000);
+    // read_into reuses one record and counts what it read.
+    let mut reader = BimReader::open(&bim).unwrap();
+    let mut rec = BimRecord::default();
+    assert_eq!(reader.read_into(&mut rec).unwrap(), Some(1));
+    assert_eq!(reader.read_into(&mut rec).unwrap(), Some(2));
+    assert_eq!((rec.id.as_str(), reader.records_read()), ("v1", 2));
+    // Opening validates every line though it keeps none of them.
+    let set = Fileset::open(&prefix).unwrap();
+    assert_eq!(set.n_variants(), 5);
+    assert_eq!(set.bim().unwrap().count().unwrap(), 5);
+
+    // A bad value after good lines: the streaming reader stops there, with the same error
+    // as reading the whole file, and the set does not open.
+    std::fs::write(&bim, with_blanks.replace("\tv3\t0\t", "\tv3\tnear\t")).unwrap();
+    let mut reader = BimReader::open(&bim).unwrap();
+    for _ in 0..3 {
+        reader.next().unwrap().unwrap();
+    }
+    let err = reader.next().unwrap().unwrap_err().to_string();
+    assert!(
+        err.ends_with("c.bim: line 6, column \"cM\": expected a number (found \"near\")"),
+        "{err}"
+    );
+    assert_eq!(read_bim(&bim).unwrap_err().to_string(), err);
+    assert_eq!(Fileset::open(&prefix).err().unwrap().to_string(), err);
+    // A line with too few fields.
+    std::fs::write(&bim, text.replace("\tv4\t", "\t")).unwrap();
+    let err = Fileset::open(&prefix).err().unwrap().to_string();
+    assert!(
+        err.ends_with("c.bim: line 5: expected 6 fields (chrom ID cM position ALT REF), found 5"),
+        "{err}"
+    );
+
+    // A .bim that changes after opening is noticed by read_variants.
+    std::fs::write(&bim, &text).unwrap();
+    let set = Fileset::open(&prefix).unwrap();
+    std::fs::write(&bim, text.lines().take(3).collect::<Vec<_>>().join("\n")).unwrap();
+    let err = set.read_variants().unwrap_err().to_string();
+    assert!(
+        err.ends_with("c.bim: now has 3 variants, 5 when the file set was opened"),
         "{err}"
     );
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use biomarker_tables::io::FrameSink;
+use biomarker_tables::parquet_io::ParquetFrames;
 use biomarker_tables::{
     ColumnData, Frame, GwasTable, MmdTable, PhenoTable, RunManifest, TableKind,
 };
@@ -126,6 +127,23 @@ fn parquet_rows_and_types_are_validated_on_read() {
         ),
     );
     let mut frame = GwasTable::read(&good).unwrap().to_frame();
+    // Streamed a row at a time, a valid table gives back its rows and metadata.
+    let streamed = dir.path().join("s.parquet");
+    biomarker_tables::io::write_frame(&streamed, &frame, GwasTable::schema()).unwrap();
+    let whole = biomarker_tables::io::read_frame(&streamed, GwasTable::schema()).unwrap();
+    let batches: Vec<Frame> = ParquetFrames::open(&streamed, GwasTable::schema(), 1)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(batches.len(), 2);
+    for (row, batch) in batches.iter().enumerate() {
+        assert_eq!(batch.metadata, whole.metadata);
+        assert_eq!(batch.columns.len(), whole.columns.len());
+        for (b, w) in batch.columns.iter().zip(&whole.columns) {
+            assert_eq!((&b.name, b.data.len()), (&w.name, 1));
+            assert_eq!(b.data.cell(0), w.data.cell(row), "column {}", b.name);
+        }
+    }
     // Write a frame that breaks the schema by going around the validating writer.
     if let Some(ColumnData::F64(p)) = frame
         .columns
@@ -142,6 +160,10 @@ fn parquet_rows_and_types_are_validated_on_read() {
         err.ends_with("g.parquet: row 2, column \"P\": expected ≥ 0 (found \"-0.5\")"),
         "{err}"
     );
+    // Streaming stops at the same row with the same error, the rows before it delivered.
+    let mut frames = ParquetFrames::open(&path, GwasTable::schema(), 1).unwrap();
+    assert_eq!(frames.next().unwrap().unwrap().n_rows(), 1);
+    assert_eq!(frames.next().unwrap().unwrap_err().to_string(), err);
     // A column stored with the wrong type.
     let mut bad = Frame::default();
     bad.push("IID", ColumnData::F64(vec![Some(1.0)]));
