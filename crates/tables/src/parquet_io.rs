@@ -14,7 +14,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::atomic::AtomicFile;
 use crate::error::{Place, Result, TableError};
@@ -88,11 +88,14 @@ impl ParquetSink {
             .iter()
             .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
             .collect();
+        // Statistics per column chunk, not per page: page-level indexes stay in memory until
+        // the footer is written, and grow with the rows of a genome scan.
         // Row groups of 64 Ki rows: a streaming writer (a genome scan's GwasTable) then holds
         // at most one such group in memory instead of the default 1 Mi rows.
         let props = WriterProperties::builder()
             .set_max_row_group_row_count(Some(65_536))
             .set_compression(Compression::SNAPPY)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_key_value_metadata(Some(kv))
             .build();
         let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props))
