@@ -273,6 +273,123 @@ pub fn sum_calls(
     calls.n_twos = n2;
 }
 
+/// A1 dosage of each 2-bit code (a missing call counts 0: its row is corrected for
+/// separately from the list of missing samples).
+const fn code_dosage(a1_alt: bool) -> [f64; 4] {
+    if a1_alt {
+        [2.0, 0.0, 1.0, 0.0]
+    } else {
+        [0.0, 0.0, 1.0, 2.0]
+    }
+}
+
+/// Per byte value, the A1 dosages of its four samples.
+const fn byte_dosages(a1_alt: bool) -> [[f64; 4]; 256] {
+    let d = code_dosage(a1_alt);
+    let mut t = [[0.0; 4]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        while k < 4 {
+            t[b][k] = d[(b >> (2 * k)) & 3];
+            k += 1;
+        }
+        b += 1;
+    }
+    t
+}
+static DOSAGE_ALT: [[f64; 4]; 256] = byte_dosages(true);
+static DOSAGE_REF: [[f64; 4]; 256] = byte_dosages(false);
+
+/// Writes the A1 dosages of samples `s0..s0 + out.len()` of a sample set into `out`
+/// (missing calls and samples past the end of the set as 0): `samples` lists the set's .bed
+/// positions, `None` meaning every one of the `n` .bed samples in order. `s0` must be a
+/// multiple of 4.
+pub fn decode_dosages(
+    packed: &[u8],
+    n: usize,
+    samples: Option<&[u32]>,
+    a1_alt: bool,
+    s0: usize,
+    out: &mut [f64],
+) {
+    debug_assert!(s0 % 4 == 0);
+    let len = out.len().min(n.saturating_sub(s0));
+    match samples {
+        None => {
+            let table = if a1_alt { &DOSAGE_ALT } else { &DOSAGE_REF };
+            let bytes = &packed[s0 / 4..(s0 + len).div_ceil(4)];
+            for (dst, &b) in out.chunks_exact_mut(4).zip(bytes) {
+                dst.copy_from_slice(&table[b as usize]);
+            }
+            // The last byte's padding codes (and whatever lies past the set) are not samples.
+            out[len..].fill(0.0);
+        }
+        Some(set) => {
+            let d = code_dosage(a1_alt);
+            for (dst, &pos) in out.iter_mut().zip(&set[s0..s0 + len]) {
+                let pos = pos as usize;
+                *dst = d[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize];
+            }
+            out[len..].fill(0.0);
+        }
+    }
+}
+
+/// Fills `calls` with the carrier counts and the list of missing calls of a sample set
+/// (`samples` as in [`decode_dosages`]), leaving the carrier lists empty: what the dense
+/// kernel needs besides the dosages.
+pub fn count_calls(
+    packed: &[u8],
+    n: usize,
+    samples: Option<&[u32]>,
+    a1_alt: bool,
+    calls: &mut Calls,
+) {
+    calls.ones.clear();
+    calls.twos.clear();
+    calls.missing.clear();
+    let c = match samples {
+        None => {
+            let c = count_codes(packed, n, None);
+            if c.missing > 0 {
+                for (j, &b) in packed.iter().enumerate() {
+                    // Lane 1 of the byte's counts is its number of missing codes.
+                    if BYTE_COUNTS[b as usize] & 0xff00 == 0 {
+                        continue;
+                    }
+                    for k in 0..4 {
+                        let pos = 4 * j + k;
+                        if pos < n && (b >> (2 * k)) & 3 == 1 {
+                            calls.missing.push(pos as u32);
+                        }
+                    }
+                }
+            }
+            c
+        }
+        Some(set) => {
+            let mut c = [0u32; 4];
+            for (i, &pos) in set.iter().enumerate() {
+                let pos = pos as usize;
+                let code = ((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize;
+                c[code] += 1;
+                if code == 1 {
+                    calls.missing.push(i as u32);
+                }
+            }
+            CodeCounts {
+                hom_alt: c[0],
+                missing: c[1],
+                het: c[2],
+                hom_ref: c[3],
+            }
+        }
+    };
+    calls.n_ones = c.het as usize;
+    calls.n_twos = if a1_alt { c.hom_alt } else { c.hom_ref } as usize;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

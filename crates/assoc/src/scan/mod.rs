@@ -17,6 +17,7 @@ pub mod config;
 pub mod format;
 pub mod geno;
 pub mod input;
+pub mod kernel;
 pub mod linear;
 pub mod merge;
 pub mod model;
@@ -25,6 +26,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod summary;
+pub mod tile;
 
 pub use config::{A1Choice, OutputFormat, Region, ScanConfig};
 pub use input::Selection;

@@ -11,6 +11,7 @@ use super::checks::{check, CrossProducts};
 use super::config::ScanConfig;
 use super::geno::Calls;
 use super::input::Inputs;
+use super::kernel::ColumnMajor;
 use super::ErrCode;
 use crate::error::{AssocError, Result};
 use crate::linalg::thin_qr;
@@ -54,6 +55,8 @@ pub struct Group {
     pub w: Vec<f64>,
     /// Columns of `w`.
     pub width: usize,
+    /// `w` column-major for the dense kernel (linear groups; empty for logistic ones).
+    pub wt: ColumnMajor,
     /// Model-specific data.
     pub kind: GroupKind,
 }
@@ -323,6 +326,7 @@ fn build_group(
             cc,
             w,
             width: k,
+            wt: ColumnMajor::default(),
             kind: GroupKind::Logistic { y, null_coef },
         });
     }
@@ -361,6 +365,7 @@ fn build_group(
         c,
         c_sum,
         cc,
+        wt: ColumnMajor::new(&w, n, width),
         w,
         width,
         kind: GroupKind::Linear { rfac, yy },
