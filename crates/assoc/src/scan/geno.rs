@@ -336,58 +336,47 @@ pub fn decode_dosages(
     }
 }
 
-/// Fills `calls` with the carrier counts and the list of missing calls of a sample set
-/// (`samples` as in [`decode_dosages`]), leaving the carrier lists empty: what the dense
-/// kernel needs besides the dosages.
+/// Fills `calls` with the carrier counts and the list of missing calls of a sample set,
+/// leaving the carrier lists empty: what the dense kernel needs besides the dosages. `map`
+/// is as in [`for_each_call`] and `excluded` lists the .bed positions not in the set. Counts
+/// come from whole bytes (every .bed sample) minus the excluded samples, so the cost is one
+/// table look-up per byte however the set is made.
 pub fn count_calls(
     packed: &[u8],
     n: usize,
-    samples: Option<&[u32]>,
+    map: Option<&[i32]>,
+    excluded: &[u32],
     a1_alt: bool,
     calls: &mut Calls,
 ) {
     calls.ones.clear();
     calls.twos.clear();
     calls.missing.clear();
-    let c = match samples {
-        None => {
-            let c = count_codes(packed, n, None);
-            if c.missing > 0 {
-                for (j, &b) in packed.iter().enumerate() {
-                    // Lane 1 of the byte's counts is its number of missing codes.
-                    if BYTE_COUNTS[b as usize] & 0xff00 == 0 {
-                        continue;
-                    }
-                    for k in 0..4 {
-                        let pos = 4 * j + k;
-                        if pos < n && (b >> (2 * k)) & 3 == 1 {
-                            calls.missing.push(pos as u32);
-                        }
+    let all = count_codes(packed, n, None);
+    let mut c = [all.hom_alt, all.missing, all.het, all.hom_ref];
+    for &pos in excluded {
+        let pos = pos as usize;
+        c[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize] -= 1;
+    }
+    if c[1] > 0 {
+        for (j, &b) in packed.iter().enumerate() {
+            // Lane 1 of the byte's counts is its number of missing codes.
+            if BYTE_COUNTS[b as usize] & 0xff00 == 0 {
+                continue;
+            }
+            for k in 0..4 {
+                let pos = 4 * j + k;
+                if pos < n && (b >> (2 * k)) & 3 == 1 {
+                    let local = map.map_or(pos as i32, |m| m[pos]);
+                    if local >= 0 {
+                        calls.missing.push(local as u32);
                     }
                 }
             }
-            c
         }
-        Some(set) => {
-            let mut c = [0u32; 4];
-            for (i, &pos) in set.iter().enumerate() {
-                let pos = pos as usize;
-                let code = ((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize;
-                c[code] += 1;
-                if code == 1 {
-                    calls.missing.push(i as u32);
-                }
-            }
-            CodeCounts {
-                hom_alt: c[0],
-                missing: c[1],
-                het: c[2],
-                hom_ref: c[3],
-            }
-        }
-    };
-    calls.n_ones = c.het as usize;
-    calls.n_twos = if a1_alt { c.hom_alt } else { c.hom_ref } as usize;
+    }
+    calls.n_ones = c[2] as usize;
+    calls.n_twos = if a1_alt { c[0] } else { c[3] } as usize;
 }
 
 #[cfg(test)]

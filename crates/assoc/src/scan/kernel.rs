@@ -31,12 +31,25 @@ pub struct ColumnMajor {
 impl ColumnMajor {
     /// Transposes the sample-major `n × width` matrix `w`.
     pub fn new(w: &[f64], n: usize, width: usize) -> Self {
-        let stride = n.div_ceil(LANES) * LANES;
+        Self::build(w, width, n, |i| i)
+    }
+
+    /// Transposes the sample-major matrix `w` with its row `i` moved to row `rows[i]` of
+    /// `n_rows`, the other rows zero: `W` over every .bed sample for a group that lacks a
+    /// few of them, so that the dosages decode straight from the bytes (the products with
+    /// the zero rows add exact zeros).
+    pub fn scattered(w: &[f64], width: usize, rows: &[u32], n_rows: usize) -> Self {
+        Self::build(w, width, n_rows, |i| rows[i] as usize)
+    }
+
+    fn build(w: &[f64], width: usize, n_rows: usize, row: impl Fn(usize) -> usize) -> Self {
+        let stride = n_rows.div_ceil(LANES) * LANES;
         let cols = width.div_ceil(TILE_C) * TILE_C;
         let mut data = vec![0.0; cols * stride];
-        for (i, row) in w.chunks_exact(width).enumerate() {
-            for (c, &v) in row.iter().enumerate() {
-                data[c * stride + i] = v;
+        for (i, vals) in w.chunks_exact(width).enumerate() {
+            let r = row(i);
+            for (c, &v) in vals.iter().enumerate() {
+                data[c * stride + r] = v;
             }
         }
         Self { data, stride, cols }

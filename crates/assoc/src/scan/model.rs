@@ -55,8 +55,14 @@ pub struct Group {
     pub w: Vec<f64>,
     /// Columns of `w`.
     pub width: usize,
-    /// `w` column-major for the dense kernel (linear groups; empty for logistic ones).
+    /// `w` column-major for the dense kernel (linear groups; empty for logistic ones), over
+    /// every .bed sample when `wt_bed` (zero rows for the samples not in the group),
+    /// otherwise over the group's samples.
     pub wt: ColumnMajor,
+    /// Whether `wt` is indexed by .bed position (see `wt`).
+    pub wt_bed: bool,
+    /// .bed positions of the samples not in the group, ascending.
+    pub excluded: Vec<u32>,
     /// Model-specific data.
     pub kind: GroupKind,
 }
@@ -257,6 +263,10 @@ fn build_group(
         }
         Some(m)
     };
+    let excluded: Vec<u32> = match &map {
+        None => Vec::new(),
+        Some(m) => (0..n_bed as u32).filter(|&p| m[p as usize] < 0).collect(),
+    };
     let mut c = vec![0.0; n * k];
     for (r, &i) in local.iter().enumerate() {
         c[r * k] = 1.0;
@@ -327,6 +337,8 @@ fn build_group(
             w,
             width: k,
             wt: ColumnMajor::default(),
+            wt_bed: false,
+            excluded,
             kind: GroupKind::Logistic { y, null_coef },
         });
     }
@@ -357,6 +369,14 @@ fn build_group(
             w[r * width + k + t] = y[r];
         }
     }
+    // Decoding every .bed sample costs less than gathering the group's samples one by one
+    // unless the group is a small part of the .bed.
+    let wt_bed = 2 * n >= n_bed;
+    let wt = if wt_bed {
+        ColumnMajor::scattered(&w, width, &samples, n_bed)
+    } else {
+        ColumnMajor::new(&w, n, width)
+    };
     Ok(Group {
         phenos,
         samples,
@@ -365,7 +385,9 @@ fn build_group(
         c,
         c_sum,
         cc,
-        wt: ColumnMajor::new(&w, n, width),
+        wt,
+        wt_bed,
+        excluded,
         w,
         width,
         kind: GroupKind::Linear { rfac, yy },

@@ -156,14 +156,27 @@ fn linear_sums<'a>(
     ts: &mut TileScratch,
 ) {
     let n = g.n();
-    let samples = g.map.as_ref().map(|_| g.samples.as_slice());
+    // Decode every .bed sample (`W` has zero rows for those outside the group) or gather
+    // the group's.
+    let (n_dec, samples) = if g.wt_bed {
+        (n_bed, None)
+    } else {
+        (n, g.map.as_ref().map(|_| g.samples.as_slice()))
+    };
     let width = g.width;
     ts.row.clear();
     ts.dense_of.clear();
     ts.sparse.resize(live.len() * width, 0.0);
     for (v, t) in live.iter().enumerate() {
         let calls = &mut ts.calls[v];
-        count_calls(packed(t.index), n_bed, samples, t.a1_alt, calls);
+        count_calls(
+            packed(t.index),
+            n_bed,
+            g.map.as_deref(),
+            &g.excluded,
+            t.a1_alt,
+            calls,
+        );
         let carriers = calls.n_ones + calls.n_twos;
         // Constant variants fail their checks before any sum is read.
         let constant = carriers == 0 || calls.n_ones == n || calls.n_twos == n;
@@ -204,7 +217,7 @@ fn linear_sums<'a>(
         for (r, &v) in ts.dense_of.iter().enumerate() {
             let t = &live[v];
             let row = &mut ts.g[r * CHUNK..r * CHUNK + len];
-            decode_dosages(packed(t.index), n, samples, t.a1_alt, s0, row);
+            decode_dosages(packed(t.index), n_dec, samples, t.a1_alt, s0, row);
         }
         accumulate(&g.wt, s0, len, &ts.g, CHUNK, rows, &mut ts.dense);
     }
