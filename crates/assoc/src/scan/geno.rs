@@ -55,30 +55,23 @@ pub fn count_codes(packed: &[u8], n: usize, subset: Option<&[u32]>) -> CodeCount
     let mut c = [0u64; 4];
     match subset {
         None => {
+            // 32 samples per 64-bit word: bit 0 of a code in `lo`, bit 1 in `hi`, and a
+            // population count per code.
+            const LO: u64 = 0x5555_5555_5555_5555;
             let full = n / 4;
-            let mut acc = [0u64; 4];
-            for chunk in packed[..full].chunks(64) {
-                // 64 bytes × 4 samples fit in 8-bit lanes without overflow (≤ 256 would not).
-                let mut lanes = 0u64;
-                let mut spill = [0u64; 4];
-                for (i, &b) in chunk.iter().enumerate() {
-                    lanes += BYTE_COUNTS[b as usize] as u64;
-                    if i % 32 == 31 {
-                        for (k, s) in spill.iter_mut().enumerate() {
-                            *s += (lanes >> (8 * k)) & 0xff;
-                        }
-                        lanes = 0;
-                    }
-                }
-                for (k, s) in spill.iter_mut().enumerate() {
-                    *s += (lanes >> (8 * k)) & 0xff;
-                }
-                for k in 0..4 {
-                    acc[k] += spill[k];
-                }
+            let words = packed[..full].chunks_exact(8);
+            let rest = words.remainder();
+            let (mut miss, mut het, mut hom_ref) = (0u64, 0u64, 0u64);
+            for word in words {
+                let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+                let (lo, hi) = (w & LO, (w >> 1) & LO);
+                miss += (lo & !hi).count_ones() as u64;
+                het += (hi & !lo).count_ones() as u64;
+                hom_ref += (hi & lo).count_ones() as u64;
             }
-            c = acc;
-            for pos in full * 4..n {
+            let words_samples = (full - rest.len()) as u64 * 4;
+            c = [words_samples - miss - het - hom_ref, miss, het, hom_ref];
+            for pos in (full - rest.len()) * 4..n {
                 c[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize] += 1;
             }
         }
@@ -338,12 +331,14 @@ pub fn decode_dosages(
 
 /// Fills `calls` with the carrier counts and the list of missing calls of a sample set,
 /// leaving the carrier lists empty: what the dense kernel needs besides the dosages. `map`
-/// is as in [`for_each_call`] and `excluded` lists the .bed positions not in the set. Counts
+/// is as in [`for_each_call`], `all` the codes' counts over every .bed sample if known, and
+/// `excluded` lists the .bed positions not in the set. Counts
 /// come from whole bytes (every .bed sample) minus the excluded samples, so the cost is one
 /// table look-up per byte however the set is made.
 pub fn count_calls(
     packed: &[u8],
     n: usize,
+    all: Option<CodeCounts>,
     map: Option<&[i32]>,
     excluded: &[u32],
     a1_alt: bool,
@@ -352,7 +347,7 @@ pub fn count_calls(
     calls.ones.clear();
     calls.twos.clear();
     calls.missing.clear();
-    let all = count_codes(packed, n, None);
+    let all = all.unwrap_or_else(|| count_codes(packed, n, None));
     let mut c = [all.hom_alt, all.missing, all.het, all.hom_ref];
     for &pos in excluded {
         let pos = pos as usize;

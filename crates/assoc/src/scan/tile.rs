@@ -6,7 +6,9 @@
 //! which is cheaper when almost every dosage is zero.
 
 use super::config::{A1Choice, ScanConfig};
-use super::geno::{collect_calls, count_calls, count_codes, decode_dosages, sum_calls, Calls};
+use super::geno::{
+    collect_calls, count_calls, count_codes, decode_dosages, sum_calls, Calls, CodeCounts,
+};
 use super::kernel::{accumulate, LANES, TILE_V};
 use super::model::{Group, GroupKind, Scratch};
 use super::{binary, linear, ErrCode, TestResult};
@@ -27,6 +29,8 @@ pub struct Tested {
     pub a1_alt: bool,
     /// One result per phenotype.
     pub results: Vec<TestResult>,
+    /// Code counts over every .bed sample, when the kept samples are all of them.
+    all: Option<CodeCounts>,
 }
 
 /// Per-thread buffers, reused from tile to tile.
@@ -88,6 +92,7 @@ pub fn test_tile<'a>(
             index: j,
             a1_alt,
             results: vec![placeholder; slot.len()],
+            all: kept_subset.is_none().then_some(counts),
         });
     }
     if live.is_empty() {
@@ -172,6 +177,7 @@ fn linear_sums<'a>(
         count_calls(
             packed(t.index),
             n_bed,
+            t.all,
             g.map.as_deref(),
             &g.excluded,
             t.a1_alt,
@@ -220,5 +226,122 @@ fn linear_sums<'a>(
             decode_dosages(packed(t.index), n_dec, samples, t.a1_alt, s0, row);
         }
         accumulate(&g.wt, s0, len, &ts.g, CHUNK, rows, &mut ts.dense);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::kernel::ColumnMajor;
+    use rand::{Rng, SeedableRng};
+
+    /// A linear group over `samples` (.bed positions) with a random `w`.
+    fn group(samples: Vec<u32>, n_bed: usize, width: usize, wt_bed: bool, seed: u64) -> Group {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = samples.len();
+        let w: Vec<f64> = (0..n * width).map(|_| rng.random::<f64>() - 0.5).collect();
+        let full = n == n_bed;
+        let mut map = vec![-1i32; n_bed];
+        for (l, &p) in samples.iter().enumerate() {
+            map[p as usize] = l as i32;
+        }
+        let excluded = (0..n_bed as u32).filter(|&p| map[p as usize] < 0).collect();
+        let wt = if wt_bed {
+            ColumnMajor::scattered(&w, width, &samples, n_bed)
+        } else {
+            ColumnMajor::new(&w, n, width)
+        };
+        Group {
+            phenos: vec![0],
+            samples,
+            map: (!full).then_some(map),
+            k: width - 1,
+            c: Vec::new(),
+            c_sum: Vec::new(),
+            cc: Vec::new(),
+            w,
+            width,
+            wt,
+            wt_bed,
+            excluded,
+            kind: GroupKind::Linear {
+                rfac: Vec::new(),
+                yy: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn dense_and_sparse_sums_agree_for_every_layout() {
+        let n_bed: usize = 1203; // not a multiple of 4, 8 or the chunk
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        // Variants from monomorphic to common, some with missing calls, both A1 choices.
+        let nv = 23;
+        let per = n_bed.div_ceil(4);
+        let mut bed = vec![0u8; nv * per];
+        for v in 0..nv {
+            let f = v as f64 / nv as f64 * 0.5;
+            for i in 0..n_bed {
+                let code = if rng.random::<f64>() < 0.02 * (v % 2) as f64 {
+                    1
+                } else {
+                    let d = (rng.random::<f64>() < f) as u8 + (rng.random::<f64>() < f) as u8;
+                    [3u8, 2, 0][d as usize]
+                };
+                bed[v * per + i / 4] |= code << (2 * (i % 4));
+            }
+            // Padding codes after the last sample are 00, as PLINK writes them.
+            for i in n_bed..per * 4 {
+                bed[v * per + i / 4] &= !(3 << (2 * (i % 4)));
+            }
+        }
+        let packed = |j: usize| &bed[j * per..(j + 1) * per];
+        let most: Vec<u32> = (0..n_bed as u32).filter(|p| p % 50 != 3).collect();
+        let few: Vec<u32> = (0..n_bed as u32).filter(|p| p % 3 == 1).collect();
+        let all: Vec<u32> = (0..n_bed as u32).collect();
+        for (samples, wt_bed) in [
+            (all, true),
+            (most.clone(), true),
+            (most, false),
+            (few, false),
+        ] {
+            let g = group(samples, n_bed, 9, wt_bed, 3);
+            let live: Vec<Tested> = (0..nv)
+                .map(|j| Tested {
+                    index: j,
+                    a1_alt: j % 3 != 0,
+                    results: Vec::new(),
+                    all: None,
+                })
+                .collect();
+            let mut ts = TileScratch::default();
+            ts.calls.resize_with(nv, Calls::default);
+            linear_sums(&g, n_bed, &live, &packed, &mut ts);
+            assert!(!ts.dense_of.is_empty() && ts.dense_of.len() < nv);
+            for (v, t) in live.iter().enumerate() {
+                let (mut acc, mut tmp, mut calls) = (Vec::new(), Vec::new(), Calls::default());
+                sum_calls(
+                    packed(t.index),
+                    n_bed,
+                    g.map.as_deref(),
+                    t.a1_alt,
+                    &g.w,
+                    g.width,
+                    &mut acc,
+                    &mut tmp,
+                    &mut calls,
+                );
+                let got = match ts.row[v] {
+                    usize::MAX => &ts.sparse[v * g.width..(v + 1) * g.width],
+                    r => &ts.dense[r * g.wt.cols..r * g.wt.cols + g.width],
+                };
+                for (a, b) in got.iter().zip(&acc) {
+                    assert!((a - b).abs() < 1e-12, "variant {v}: {a} vs {b}");
+                }
+                let c = &ts.calls[v];
+                assert_eq!((c.n_ones, c.n_twos), (calls.n_ones, calls.n_twos));
+                assert_eq!(c.missing, calls.missing);
+            }
+        }
     }
 }
