@@ -92,6 +92,14 @@ pub struct Scratch {
     pub tmp: Vec<f64>,
     /// More of anything else.
     pub tmp2: Vec<f64>,
+    /// Linear models with missing calls: `−Q_Mᵀỹ_M`, covariate-major (k × phenotypes).
+    pub miss_c: Vec<f64>,
+    /// Linear models with missing calls: `‖ỹ_M‖²` per phenotype.
+    pub miss_yy: Vec<f64>,
+    /// Linear models with missing calls: the genotype's numerator per phenotype.
+    pub miss_num: Vec<f64>,
+    /// Linear models with missing calls: `‖L⁻¹c_j‖²` per phenotype.
+    pub miss_zz: Vec<f64>,
     /// Logistic regression buffers.
     pub logistic: crate::regress::logistic::Workspace,
 }
@@ -173,11 +181,14 @@ impl Group {
         s.cc.extend_from_slice(&self.cc);
         for &m in &calls.missing {
             let row = &self.c[m as usize * k..(m as usize + 1) * k];
-            for a in 0..k {
-                s.c_sum[a] -= row[a];
-                for b in 0..k {
-                    s.cc[a * k + b] -= row[a] * row[b];
+            for (a, cc_row) in s.cc.chunks_exact_mut(k).enumerate() {
+                let ra = row[a];
+                for (x, rb) in cc_row.iter_mut().zip(row) {
+                    *x -= ra * rb;
                 }
+            }
+            for (x, r) in s.c_sum.iter_mut().zip(row) {
+                *x -= r;
             }
         }
         let x = CrossProducts {
