@@ -260,27 +260,29 @@ impl Node {
         Ok(())
     }
 
-    /// Whether every cell of a column passes [`Node::check_cell`], decided per column when
-    /// the node has no per-value rule (range, length, enumeration): then a type test once
-    /// and a scan for nulls (and non-finite numbers) replace the check of each cell.
-    /// `false` means "not shown valid": the caller checks cell by cell to find the culprit.
+    /// Whether every cell of a column passes [`Node::check_cell`], decided without the
+    /// per-cell work check_cell does to report an error (no allocation, one type test per
+    /// column). `false` means "not shown valid": the caller checks cell by cell to find and
+    /// name the culprit, so errors read the same.
     fn column_ok(&self, data: &ColumnData) -> bool {
-        let per_value = self.enum_values.is_some()
-            || self.min_length.is_some()
-            || self.minimum.is_some()
-            || self.maximum.is_some()
-            || self.exclusive_minimum.is_some()
-            || self.exclusive_maximum.is_some();
-        if per_value {
-            return false;
-        }
         let null = self.nullable();
+        let in_range = |x: f64| self.check_range(x).is_ok();
         match data {
             ColumnData::Str(v) => {
-                self.allows(JsonType::String) && (null || v.iter().all(Option::is_some))
+                let ok = |s: &str| {
+                    self.min_length.is_none_or(|n| s.chars().count() >= n)
+                        && self
+                            .enum_values
+                            .as_ref()
+                            .is_none_or(|allowed| allowed.iter().any(|a| a.as_str() == Some(s)))
+                };
+                self.allows(JsonType::String) && v.iter().all(|x| x.as_deref().map_or(null, ok))
             }
+            // Numeric and boolean enumerations are rare: left to the cell-by-cell check.
+            _ if self.enum_values.is_some() => false,
             ColumnData::I64(v) => {
-                self.allows(JsonType::Integer) && (null || v.iter().all(Option::is_some))
+                self.allows(JsonType::Integer)
+                    && v.iter().all(|x| x.map_or(null, |i| in_range(i as f64)))
             }
             ColumnData::Bool(v) => {
                 self.allows(JsonType::Boolean) && (null || v.iter().all(Option::is_some))
@@ -289,7 +291,8 @@ impl Node {
             // accepts: leave that case to the cell-by-cell check.
             ColumnData::F64(v) => {
                 (self.types.is_empty() || self.types.contains(&JsonType::Number))
-                    && v.iter().all(|x| x.map_or(null, f64::is_finite))
+                    && v.iter()
+                        .all(|x| x.map_or(null, |x| x.is_finite() && in_range(x)))
             }
         }
     }

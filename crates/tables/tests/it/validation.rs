@@ -227,7 +227,11 @@ fn columns_checked_as_a_whole_still_name_the_bad_cell() {
     let good = write(
         dir.path(),
         "g.tsv",
-        &format!("{GWAS_HEADER}\n{}\n{}\n", gwas_line("0.5"), gwas_line("0.25")),
+        &format!(
+            "{GWAS_HEADER}\n{}\n{}\n",
+            gwas_line("0.5"),
+            gwas_line("0.25")
+        ),
     );
     let table = GwasTable::read(&good).unwrap();
     let mut sink = FrameSink::create(&path, &table.to_frame(), GwasTable::schema()).unwrap();
