@@ -2,7 +2,9 @@
 //! kept samples (to pick A1 and apply `--maf`/`--geno`), and for one sample set the sparse
 //! lists of samples with one or two copies of A1 and of samples with a missing call. Bytes
 //! whose four samples all carry zero copies of A1 are skipped whole, so the work per variant
-//! follows the number of carriers, not the number of samples.
+//! follows the number of carriers, not the number of samples (the sparse path, for rare
+//! variants); and for the dense kernel, dosages decoded a byte at a time through a table,
+//! with the carrier counts and missing calls alongside.
 
 /// Code counts of one variant over a sample set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,9 +1,11 @@
-//! Linear regression of every phenotype of a group on one variant, in O(carriers ×
-//! (covariates + phenotypes)). With `Q` an orthonormal basis of the covariates and `ỹ` the
-//! residualised phenotype, the genotype's coefficient is `gᵀỹ / (gᵀg − ‖Qᵀg‖²)`. Samples with
-//! a missing call are removed by a correction: over the remaining samples `QᵀQ = I − Q_MᵀQ_M`
-//! and `Qᵀỹ = −Q_Mᵀỹ_M`, so a k×k Cholesky and a few k-vectors give the exact fit without
-//! re-solving from scratch (the Schur complement of the genotype in the normal equations).
+//! Linear regression of every phenotype of a group on one variant, from the cross-products
+//! of its dosages with `[Q | ỹ]` (dense kernel or carrier sums), in O(covariates ×
+//! phenotypes) plus O(missing calls × covariates × phenotypes). With `Q` an orthonormal basis
+//! of the covariates and `ỹ` the residualised phenotype, the genotype's coefficient is
+//! `gᵀỹ / (gᵀg − ‖Qᵀg‖²)`. Samples with a missing call are removed by a correction: over the
+//! remaining samples `QᵀQ = I − Q_MᵀQ_M` and `Qᵀỹ = −Q_Mᵀỹ_M`, so a k×k Cholesky and a few
+//! k-vectors give the exact fit without re-solving from scratch (the Schur complement of the
+//! genotype in the normal equations).
 
 use super::geno::Calls;
 use super::model::{Group, GroupKind, Scratch};
