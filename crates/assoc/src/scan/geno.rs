@@ -2,7 +2,9 @@
 //! kept samples (to pick A1 and apply `--maf`/`--geno`), and for one sample set the sparse
 //! lists of samples with one or two copies of A1 and of samples with a missing call. Bytes
 //! whose four samples all carry zero copies of A1 are skipped whole, so the work per variant
-//! follows the number of carriers, not the number of samples.
+//! follows the number of carriers, not the number of samples (the sparse path, for rare
+//! variants); and for the dense kernel, dosages decoded a byte at a time through a table,
+//! with the carrier counts and missing calls alongside.
 
 /// Code counts of one variant over a sample set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,30 +57,23 @@ pub fn count_codes(packed: &[u8], n: usize, subset: Option<&[u32]>) -> CodeCount
     let mut c = [0u64; 4];
     match subset {
         None => {
+            // 32 samples per 64-bit word: bit 0 of a code in `lo`, bit 1 in `hi`, and a
+            // population count per code.
+            const LO: u64 = 0x5555_5555_5555_5555;
             let full = n / 4;
-            let mut acc = [0u64; 4];
-            for chunk in packed[..full].chunks(64) {
-                // 64 bytes × 4 samples fit in 8-bit lanes without overflow (≤ 256 would not).
-                let mut lanes = 0u64;
-                let mut spill = [0u64; 4];
-                for (i, &b) in chunk.iter().enumerate() {
-                    lanes += BYTE_COUNTS[b as usize] as u64;
-                    if i % 32 == 31 {
-                        for (k, s) in spill.iter_mut().enumerate() {
-                            *s += (lanes >> (8 * k)) & 0xff;
-                        }
-                        lanes = 0;
-                    }
-                }
-                for (k, s) in spill.iter_mut().enumerate() {
-                    *s += (lanes >> (8 * k)) & 0xff;
-                }
-                for k in 0..4 {
-                    acc[k] += spill[k];
-                }
+            let words = packed[..full].chunks_exact(8);
+            let rest = words.remainder();
+            let (mut miss, mut het, mut hom_ref) = (0u64, 0u64, 0u64);
+            for word in words {
+                let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+                let (lo, hi) = (w & LO, (w >> 1) & LO);
+                miss += (lo & !hi).count_ones() as u64;
+                het += (hi & !lo).count_ones() as u64;
+                hom_ref += (hi & lo).count_ones() as u64;
             }
-            c = acc;
-            for pos in full * 4..n {
+            let words_samples = (full - rest.len()) as u64 * 4;
+            c = [words_samples - miss - het - hom_ref, miss, het, hom_ref];
+            for pos in (full - rest.len()) * 4..n {
                 c[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize] += 1;
             }
         }
@@ -271,6 +266,114 @@ pub fn sum_calls(
     }
     calls.n_ones = n1;
     calls.n_twos = n2;
+}
+
+/// A1 dosage of each 2-bit code (a missing call counts 0: its row is corrected for
+/// separately from the list of missing samples).
+const fn code_dosage(a1_alt: bool) -> [f64; 4] {
+    if a1_alt {
+        [2.0, 0.0, 1.0, 0.0]
+    } else {
+        [0.0, 0.0, 1.0, 2.0]
+    }
+}
+
+/// Per byte value, the A1 dosages of its four samples.
+const fn byte_dosages(a1_alt: bool) -> [[f64; 4]; 256] {
+    let d = code_dosage(a1_alt);
+    let mut t = [[0.0; 4]; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        while k < 4 {
+            t[b][k] = d[(b >> (2 * k)) & 3];
+            k += 1;
+        }
+        b += 1;
+    }
+    t
+}
+static DOSAGE_ALT: [[f64; 4]; 256] = byte_dosages(true);
+static DOSAGE_REF: [[f64; 4]; 256] = byte_dosages(false);
+
+/// Writes the A1 dosages of samples `s0..s0 + out.len()` of a sample set into `out`
+/// (missing calls and samples past the end of the set as 0): `samples` lists the set's .bed
+/// positions, `None` meaning every one of the `n` .bed samples in order. `s0` must be a
+/// multiple of 4.
+pub fn decode_dosages(
+    packed: &[u8],
+    n: usize,
+    samples: Option<&[u32]>,
+    a1_alt: bool,
+    s0: usize,
+    out: &mut [f64],
+) {
+    debug_assert!(s0 % 4 == 0);
+    let len = out.len().min(n.saturating_sub(s0));
+    match samples {
+        None => {
+            let table = if a1_alt { &DOSAGE_ALT } else { &DOSAGE_REF };
+            let bytes = &packed[s0 / 4..(s0 + len).div_ceil(4)];
+            for (dst, &b) in out.chunks_exact_mut(4).zip(bytes) {
+                dst.copy_from_slice(&table[b as usize]);
+            }
+            // The last byte's padding codes (and whatever lies past the set) are not samples.
+            out[len..].fill(0.0);
+        }
+        Some(set) => {
+            let d = code_dosage(a1_alt);
+            for (dst, &pos) in out.iter_mut().zip(&set[s0..s0 + len]) {
+                let pos = pos as usize;
+                *dst = d[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize];
+            }
+            out[len..].fill(0.0);
+        }
+    }
+}
+
+/// Fills `calls` with the carrier counts and the list of missing calls of a sample set,
+/// leaving the carrier lists empty: what the dense kernel needs besides the dosages. `map`
+/// is as in [`for_each_call`], `all` the codes' counts over every .bed sample if known, and
+/// `excluded` lists the .bed positions not in the set. Counts
+/// come from whole bytes (every .bed sample) minus the excluded samples, so the cost is one
+/// table look-up per byte however the set is made.
+pub fn count_calls(
+    packed: &[u8],
+    n: usize,
+    all: Option<CodeCounts>,
+    map: Option<&[i32]>,
+    excluded: &[u32],
+    a1_alt: bool,
+    calls: &mut Calls,
+) {
+    calls.ones.clear();
+    calls.twos.clear();
+    calls.missing.clear();
+    let all = all.unwrap_or_else(|| count_codes(packed, n, None));
+    let mut c = [all.hom_alt, all.missing, all.het, all.hom_ref];
+    for &pos in excluded {
+        let pos = pos as usize;
+        c[((packed[pos / 4] >> (2 * (pos % 4))) & 3) as usize] -= 1;
+    }
+    if c[1] > 0 {
+        for (j, &b) in packed.iter().enumerate() {
+            // Lane 1 of the byte's counts is its number of missing codes.
+            if BYTE_COUNTS[b as usize] & 0xff00 == 0 {
+                continue;
+            }
+            for k in 0..4 {
+                let pos = 4 * j + k;
+                if pos < n && (b >> (2 * k)) & 3 == 1 {
+                    let local = map.map_or(pos as i32, |m| m[pos]);
+                    if local >= 0 {
+                        calls.missing.push(local as u32);
+                    }
+                }
+            }
+        }
+    }
+    calls.n_ones = c[2] as usize;
+    calls.n_twos = if a1_alt { c[0] } else { c[3] } as usize;
 }
 
 #[cfg(test)]

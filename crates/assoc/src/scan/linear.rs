@@ -1,9 +1,11 @@
-//! Linear regression of every phenotype of a group on one variant, in O(carriers ×
-//! (covariates + phenotypes)). With `Q` an orthonormal basis of the covariates and `ỹ` the
-//! residualised phenotype, the genotype's coefficient is `gᵀỹ / (gᵀg − ‖Qᵀg‖²)`. Samples with
-//! a missing call are removed by a correction: over the remaining samples `QᵀQ = I − Q_MᵀQ_M`
-//! and `Qᵀỹ = −Q_Mᵀỹ_M`, so a k×k Cholesky and a few k-vectors give the exact fit without
-//! re-solving from scratch (the Schur complement of the genotype in the normal equations).
+//! Linear regression of every phenotype of a group on one variant, from the cross-products
+//! of its dosages with `[Q | ỹ]` (dense kernel or carrier sums), in O(covariates ×
+//! phenotypes) plus O(missing calls × covariates × phenotypes). With `Q` an orthonormal basis
+//! of the covariates and `ỹ` the residualised phenotype, the genotype's coefficient is
+//! `gᵀỹ / (gᵀg − ‖Qᵀg‖²)`. Samples with a missing call are removed by a correction: over the
+//! remaining samples `QᵀQ = I − Q_MᵀQ_M` and `Qᵀỹ = −Q_Mᵀỹ_M`, so a k×k Cholesky and a few
+//! k-vectors give the exact fit without re-solving from scratch (the Schur complement of the
+//! genotype in the normal equations).
 
 use super::geno::Calls;
 use super::model::{Group, GroupKind, Scratch};
@@ -67,28 +69,34 @@ pub fn test_variant(
         }
         return;
     }
-    // Missing calls: A = I − Q_MᵀQ_M, c_j = −Q_Mᵀỹ_M,j.
+    // Missing calls: A = I − Q_MᵀQ_M, c_j = −Q_Mᵀỹ_M,j. `c` is stored covariate-major
+    // (`c[a·m + j]`) so that every loop below runs across the phenotypes, contiguously.
     let mut l = std::mem::take(&mut s.tmp2);
     l.clear();
     l.resize(k * k, 0.0);
     for i in 0..k {
         l[i * k + i] = 1.0;
     }
-    let mut c = vec![0.0; k * m];
-    let mut yy_m = vec![0.0; m];
+    let mut c = std::mem::take(&mut s.miss_c);
+    c.clear();
+    c.resize(k * m, 0.0);
+    let mut yy_m = std::mem::take(&mut s.miss_yy);
+    yy_m.clear();
+    yy_m.resize(m, 0.0);
     for &mi in &calls.missing {
         let row = &group.w[mi as usize * w..(mi as usize + 1) * w];
         let (q, y) = row.split_at(k);
-        for a_ in 0..k {
-            for b in 0..=a_ {
-                l[a_ * k + b] -= q[a_] * q[b];
+        for (a_, (l_row, c_row)) in l.chunks_exact_mut(k).zip(c.chunks_exact_mut(m)).enumerate() {
+            let qa = q[a_];
+            for (lb, qb) in l_row[..=a_].iter_mut().zip(q) {
+                *lb -= qa * qb;
             }
-            for j in 0..m {
-                c[j * k + a_] -= q[a_] * y[j];
+            for (cj, yj) in c_row.iter_mut().zip(y) {
+                *cj -= qa * yj;
             }
         }
-        for j in 0..m {
-            yy_m[j] += y[j] * y[j];
+        for (t, yj) in yy_m.iter_mut().zip(y) {
+            *t += yj * yj;
         }
     }
     for a_ in 0..k {
@@ -96,23 +104,60 @@ pub fn test_variant(
             l[b * k + a_] = l[a_ * k + b];
         }
     }
-    if !cholesky(&mut l, k, 1e-10) {
+    let give_back = |s: &mut Scratch, l, c, yy_m| {
         s.tmp2 = l;
+        s.miss_c = c;
+        s.miss_yy = yy_m;
+    };
+    if !cholesky(&mut l, k, 1e-10) {
+        give_back(s, l, c, yy_m);
         return fail(out, ErrCode::VifInfinite);
     }
-    let mut za = a.to_vec();
+    let mut za = std::mem::take(&mut s.tmp);
+    za.clear();
+    za.extend_from_slice(a);
     forward(&l, k, &mut za);
     let sgg = gg - za.iter().map(|v| v * v).sum::<f64>();
     if sgg.is_nan() || sgg <= 0.0 {
-        s.tmp2 = l;
+        s.tmp = za;
+        give_back(s, l, c, yy_m);
         return fail(out, ErrCode::VifInfinite);
     }
-    for j in 0..m {
-        let zj = &mut c[j * k..(j + 1) * k];
-        forward(&l, k, zj);
-        let num = gy[j] - za.iter().zip(zj.iter()).map(|(p, q)| p * q).sum::<f64>();
-        let rss = yy[j] - yy_m[j] - zj.iter().map(|v| v * v).sum::<f64>() - num * num / sgg;
-        finish(out, num, rss, sgg);
+    // Forward substitution of every c_j at once: z = L⁻¹ c, row by row.
+    for a_ in 0..k {
+        let (done, rest) = c.split_at_mut(a_ * m);
+        let row = &mut rest[..m];
+        for b in 0..a_ {
+            let lab = l[a_ * k + b];
+            for (x, zb) in row.iter_mut().zip(&done[b * m..(b + 1) * m]) {
+                *x -= lab * zb;
+            }
+        }
+        let d = l[a_ * k + a_];
+        for x in row.iter_mut() {
+            *x /= d;
+        }
     }
-    s.tmp2 = l;
+    // num_j = gᵀỹ_j − zaᵀz_j and ‖z_j‖², accumulated across the phenotypes.
+    let mut num = std::mem::take(&mut s.miss_num);
+    num.clear();
+    num.extend_from_slice(gy);
+    let mut zz = std::mem::take(&mut s.miss_zz);
+    zz.clear();
+    zz.resize(m, 0.0);
+    for (a_, z_row) in c.chunks_exact(m).enumerate() {
+        let zaa = za[a_];
+        for ((nj, zj), t) in num.iter_mut().zip(z_row).zip(zz.iter_mut()) {
+            *nj -= zaa * zj;
+            *t += zj * zj;
+        }
+    }
+    for j in 0..m {
+        let rss = yy[j] - yy_m[j] - zz[j] - num[j] * num[j] / sgg;
+        finish(out, num[j], rss, sgg);
+    }
+    s.tmp = za;
+    s.miss_num = num;
+    s.miss_zz = zz;
+    give_back(s, l, c, yy_m);
 }

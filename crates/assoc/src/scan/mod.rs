@@ -4,10 +4,11 @@
 //!
 //! The scan streams blocks of variants (memory O(samples × block)) and tests every
 //! phenotype in one pass: phenotypes with the same missingness pattern share one covariate
-//! projection ([`model`]), genotypes are decoded sparsely straight from the 2-bit codes
-//! ([`geno`]), linear models cost O(carriers × (covariates + phenotypes)) per variant with a
-//! small correction for missing calls ([`linear`]), logistic models run IRLS warm-started
-//! from the covariate-only fit ([`binary`]). [`output`] writes the GwasTable and PLINK 2,
+//! projection ([`model`]), each thread takes a tile of variants ([`tile`]) whose dosages the
+//! linear models meet in one dense, vectorised product with the covariate basis and the
+//! residualised phenotypes ([`kernel`]; rare variants go through the sparse carrier lists of
+//! [`geno`]), plus a small correction for missing calls ([`linear`]); logistic models run
+//! IRLS warm-started from the covariate-only fit ([`binary`]). [`output`] writes the GwasTable and PLINK 2,
 //! REGENIE or GWAS-SSF text files, atomically. [`plan`] splits a scan into chunks for a
 //! cluster and [`merge`] joins the chunks' outputs into those of the unsplit scan.
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod format;
 pub mod geno;
 pub mod input;
+pub mod kernel;
 pub mod linear;
 pub mod merge;
 pub mod model;
@@ -25,6 +27,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod summary;
+pub mod tile;
 
 pub use config::{A1Choice, OutputFormat, Region, ScanConfig};
 pub use input::Selection;

@@ -11,6 +11,7 @@ use super::checks::{check, CrossProducts};
 use super::config::ScanConfig;
 use super::geno::Calls;
 use super::input::Inputs;
+use super::kernel::ColumnMajor;
 use super::ErrCode;
 use crate::error::{AssocError, Result};
 use crate::linalg::thin_qr;
@@ -54,6 +55,14 @@ pub struct Group {
     pub w: Vec<f64>,
     /// Columns of `w`.
     pub width: usize,
+    /// `w` column-major for the dense kernel (linear groups; empty for logistic ones), over
+    /// every .bed sample when `wt_bed` (zero rows for the samples not in the group),
+    /// otherwise over the group's samples.
+    pub wt: ColumnMajor,
+    /// Whether `wt` is indexed by .bed position (see `wt`).
+    pub wt_bed: bool,
+    /// .bed positions of the samples not in the group, ascending.
+    pub excluded: Vec<u32>,
     /// Model-specific data.
     pub kind: GroupKind,
 }
@@ -83,6 +92,14 @@ pub struct Scratch {
     pub tmp: Vec<f64>,
     /// More of anything else.
     pub tmp2: Vec<f64>,
+    /// Linear models with missing calls: `−Q_Mᵀỹ_M`, covariate-major (k × phenotypes).
+    pub miss_c: Vec<f64>,
+    /// Linear models with missing calls: `‖ỹ_M‖²` per phenotype.
+    pub miss_yy: Vec<f64>,
+    /// Linear models with missing calls: the genotype's numerator per phenotype.
+    pub miss_num: Vec<f64>,
+    /// Linear models with missing calls: `‖L⁻¹c_j‖²` per phenotype.
+    pub miss_zz: Vec<f64>,
     /// Logistic regression buffers.
     pub logistic: crate::regress::logistic::Workspace,
 }
@@ -164,11 +181,14 @@ impl Group {
         s.cc.extend_from_slice(&self.cc);
         for &m in &calls.missing {
             let row = &self.c[m as usize * k..(m as usize + 1) * k];
-            for a in 0..k {
-                s.c_sum[a] -= row[a];
-                for b in 0..k {
-                    s.cc[a * k + b] -= row[a] * row[b];
+            for (a, cc_row) in s.cc.chunks_exact_mut(k).enumerate() {
+                let ra = row[a];
+                for (x, rb) in cc_row.iter_mut().zip(row) {
+                    *x -= ra * rb;
                 }
+            }
+            for (x, r) in s.c_sum.iter_mut().zip(row) {
+                *x -= r;
             }
         }
         let x = CrossProducts {
@@ -254,6 +274,10 @@ fn build_group(
         }
         Some(m)
     };
+    let excluded: Vec<u32> = match &map {
+        None => Vec::new(),
+        Some(m) => (0..n_bed as u32).filter(|&p| m[p as usize] < 0).collect(),
+    };
     let mut c = vec![0.0; n * k];
     for (r, &i) in local.iter().enumerate() {
         c[r * k] = 1.0;
@@ -323,6 +347,9 @@ fn build_group(
             cc,
             w,
             width: k,
+            wt: ColumnMajor::default(),
+            wt_bed: false,
+            excluded,
             kind: GroupKind::Logistic { y, null_coef },
         });
     }
@@ -353,6 +380,14 @@ fn build_group(
             w[r * width + k + t] = y[r];
         }
     }
+    // Decoding every .bed sample costs less than gathering the group's samples one by one
+    // unless the group is a small part of the .bed.
+    let wt_bed = 2 * n >= n_bed;
+    let wt = if wt_bed {
+        ColumnMajor::scattered(&w, width, &samples, n_bed)
+    } else {
+        ColumnMajor::new(&w, n, width)
+    };
     Ok(Group {
         phenos,
         samples,
@@ -361,6 +396,9 @@ fn build_group(
         c,
         c_sum,
         cc,
+        wt,
+        wt_bed,
+        excluded,
         w,
         width,
         kind: GroupKind::Linear { rfac, yy },

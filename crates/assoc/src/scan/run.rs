@@ -9,13 +9,12 @@ use biomarker_tables::plink::{BimReader, BimRecord};
 
 use rayon::prelude::*;
 
-use super::config::{A1Choice, ScanConfig};
-use super::geno::{collect_calls, count_codes, sum_calls, Calls};
+use super::config::ScanConfig;
 use super::input::{Inputs, Selection, VariantFilter};
-use super::model::{build_groups, Group, GroupKind, Scratch};
+use super::model::build_groups;
 use super::output::{Outputs, PhenoInfo, Rendered};
 use super::summary::{PhenoSummary, TopHit};
-use super::{binary, linear, TestResult};
+use super::tile::{test_tile, Tested, TileScratch};
 use crate::error::{AssocError, Result};
 
 /// What a scan did.
@@ -41,12 +40,9 @@ pub struct ScanReport {
     pub bim_lines: (usize, usize),
 }
 
-struct VariantOut {
-    /// Position in the block.
-    index: usize,
-    a1_alt: bool,
-    results: Vec<TestResult>,
-}
+/// Variants per unit of parallel work: enough to amortise reading the covariate basis in
+/// the dense kernel, few enough to balance the threads within a block.
+const TILE: usize = 32;
 
 /// Runs a scan; `progress` is called with the number of variants finished so far.
 pub fn scan(
@@ -109,7 +105,7 @@ pub fn scan(
     // formatting and compression overlap with the regressions (memory: two blocks).
     // `None` tells the writer that every block arrived and the files may be committed.
     let (tx, rx) =
-        std::sync::mpsc::sync_channel::<Option<(Vec<BimRecord>, Vec<(VariantOut, Rendered)>)>>(1);
+        std::sync::mpsc::sync_channel::<Option<(Vec<BimRecord>, Vec<(Tested, Rendered)>)>>(1);
     let (tested, written, summaries) = std::thread::scope(
         |scope| -> Result<(usize, Vec<PathBuf>, Vec<PhenoSummary>)> {
             let writer = scope.spawn(
@@ -174,28 +170,25 @@ pub fn scan(
                     failed = Some(e.into());
                     break;
                 }
-                let outs: Vec<(VariantOut, Rendered)> = pool.install(|| {
-                    rows.par_iter()
-                        .enumerate()
-                        .map_init(
-                            || (Scratch::default(), Calls::default()),
-                            |(scratch, calls), (k, &j)| {
-                                let packed = &buf[(j - first) * per..(j - first + 1) * per];
-                                let o = test_one(
-                                    cfg,
-                                    &groups,
-                                    &slot,
-                                    kept_subset,
-                                    n_bed,
-                                    k,
-                                    packed,
-                                    scratch,
-                                    calls,
-                                )?;
-                                let r = renderer.render(&records[k], o.a1_alt, &o.results);
-                                Some((o, r))
-                            },
-                        )
+                // Tiles hold positions in the block: `Tested::index` then names the record.
+                let positions: Vec<usize> = (0..rows.len()).collect();
+                let outs: Vec<(Tested, Rendered)> = pool.install(|| {
+                    positions
+                        .par_chunks(TILE)
+                        .map_init(TileScratch::default, |ts, tile| {
+                            let packed = |k: usize| {
+                                let j = rows[k];
+                                &buf[(j - first) * per..(j - first + 1) * per]
+                            };
+                            test_tile(cfg, &groups, &slot, kept_subset, n_bed, tile, packed, ts)
+                                .into_iter()
+                                .map(|o| {
+                                    let r =
+                                        renderer.render(&records[o.index], o.a1_alt, &o.results);
+                                    (o, r)
+                                })
+                                .collect::<Vec<_>>()
+                        })
                         .flatten()
                         .collect()
                 });
@@ -336,87 +329,4 @@ impl<'a> Blocks<'a> {
             rows,
         }))
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn test_one(
-    cfg: &ScanConfig,
-    groups: &[Group],
-    slot: &[(usize, usize)],
-    kept_subset: Option<&[u32]>,
-    n_bed: usize,
-    index: usize,
-    packed: &[u8],
-    scratch: &mut Scratch,
-    calls: &mut Calls,
-) -> Option<VariantOut> {
-    let counts = count_codes(packed, n_bed, kept_subset);
-    let alt_freq = counts.alt_freq();
-    if let Some(maf) = cfg.maf {
-        let f = alt_freq.min(1.0 - alt_freq);
-        if f.is_nan() || f < maf {
-            return None;
-        }
-    }
-    if let Some(geno) = cfg.geno {
-        if counts.missing_rate() > geno {
-            return None;
-        }
-    }
-    let a1_alt = match cfg.a1 {
-        A1Choice::Alt => true,
-        A1Choice::Ref => false,
-        // The omitted allele is the major one, REF on a tie (or with no calls).
-        A1Choice::Minor => alt_freq.is_nan() || alt_freq <= 0.5,
-    };
-    let mut per_group: Vec<Vec<TestResult>> = Vec::with_capacity(groups.len());
-    for g in groups {
-        let linear = matches!(g.kind, GroupKind::Linear { .. });
-        if linear {
-            sum_calls(
-                packed,
-                n_bed,
-                g.map.as_deref(),
-                a1_alt,
-                &g.w,
-                g.width,
-                &mut scratch.acc,
-                &mut scratch.tmp,
-                calls,
-            );
-        } else {
-            collect_calls(packed, n_bed, g.map.as_deref(), a1_alt, calls);
-        }
-        let prep = g.prepare(calls, cfg, scratch, linear);
-        let mut out = Vec::with_capacity(g.phenos.len());
-        match prep.err {
-            Some(e) => {
-                let firth = matches!(g.kind, GroupKind::Logistic { .. }).then_some(false);
-                out.extend(
-                    (0..g.phenos.len()).map(|_| TestResult::failed(prep.n, prep.a1_freq, firth, e)),
-                );
-            }
-            None => match g.kind {
-                GroupKind::Linear { .. } => {
-                    linear::test_variant(g, calls, prep.n, prep.a1_freq, scratch, &mut out)
-                }
-                GroupKind::Logistic { .. } => binary::test_variant(
-                    g,
-                    calls,
-                    prep.n,
-                    prep.a1_freq,
-                    cfg.firth_always,
-                    scratch,
-                    &mut out,
-                ),
-            },
-        }
-        per_group.push(out);
-    }
-    let results = slot.iter().map(|&(g, t)| per_group[g][t].clone()).collect();
-    Some(VariantOut {
-        index,
-        a1_alt,
-        results,
-    })
 }

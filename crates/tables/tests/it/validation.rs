@@ -239,3 +239,33 @@ fn manifest_errors_carry_a_json_pointer() {
     );
     assert!(!dir.path().join("n.json").exists());
 }
+
+#[test]
+fn columns_checked_as_a_whole_still_name_the_bad_cell() {
+    // BETA and CHROM carry no per-value rule, so a valid batch passes them without a check
+    // per cell; a bad cell among good ones must still be found and named.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.parquet");
+    let good = write(
+        dir.path(),
+        "g.tsv",
+        &format!(
+            "{GWAS_HEADER}\n{}\n{}\n",
+            gwas_line("0.5"),
+            gwas_line("0.25")
+        ),
+    );
+    let table = GwasTable::read(&good).unwrap();
+    let mut sink = FrameSink::create(&path, &table.to_frame(), GwasTable::schema()).unwrap();
+    sink.write(&GwasTable::frame_of(&table.records)).unwrap();
+    let mut bad = table.clone();
+    bad.records[1].beta = Some(f64::INFINITY);
+    let err = sink
+        .write(&GwasTable::frame_of(&bad.records))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("row 6, column \"BETA\"") && err.contains("finite"),
+        "{err}"
+    );
+}
