@@ -172,7 +172,7 @@ fn descend(
     let mut i = start;
     while i < end {
         let (error, mut grad) = kl_and_gradient(p, y);
-        let check = (i + 1) % 50 == 0;
+        let check = (i + 1).is_multiple_of(50);
         if check || i == end - 1 {
             kl = error;
         }

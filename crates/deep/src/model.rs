@@ -105,7 +105,7 @@ impl ModelConfig {
         );
         let div = 1usize << self.feature_maps.len();
         ensure_config!(
-            self.size >= div && self.size % div == 0,
+            self.size >= div && self.size.is_multiple_of(div),
             "input size {} must be a multiple of 2^levels = {div}",
             self.size
         );

@@ -247,7 +247,7 @@ fn upper_median_by(m: ArrayView2<'_, f64>, f: impl Fn(f64) -> f64) -> f64 {
         );
     // The ranks median_by reads: total / 2 and, for an even count, the one before it.
     let k = total / 2;
-    let first = if total % 2 == 0 { k - 1 } else { k };
+    let first = if total.is_multiple_of(2) { k - 1 } else { k };
     if below > first || k >= below + inside.len() {
         return median_by(&mut upper_triangle(m), f);
     }

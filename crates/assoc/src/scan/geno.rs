@@ -308,7 +308,7 @@ pub fn decode_dosages(
     s0: usize,
     out: &mut [f64],
 ) {
-    debug_assert!(s0 % 4 == 0);
+    debug_assert!(s0.is_multiple_of(4));
     let len = out.len().min(n.saturating_sub(s0));
     match samples {
         None => {

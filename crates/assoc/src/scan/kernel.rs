@@ -68,7 +68,7 @@ pub fn accumulate(
     nv: usize,
     out: &mut [f64],
 ) {
-    assert!(nv % TILE_V == 0 && len % LANES == 0 && len <= g_stride);
+    assert!(nv.is_multiple_of(TILE_V) && len.is_multiple_of(LANES) && len <= g_stride);
     assert!(s0 + len <= w.stride && g.len() >= nv * g_stride && out.len() >= nv * w.cols);
     dispatch::accumulate(w, s0, len, g, g_stride, nv, out)
 }

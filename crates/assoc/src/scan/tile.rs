@@ -219,7 +219,7 @@ fn linear_sums<'a>(
     ts.g[nd * CHUNK..rows * CHUNK].fill(0.0);
     for s0 in (0..g.wt.stride).step_by(CHUNK) {
         let len = CHUNK.min(g.wt.stride - s0);
-        debug_assert!(len % LANES == 0);
+        debug_assert!(len.is_multiple_of(LANES));
         for (r, &v) in ts.dense_of.iter().enumerate() {
             let t = &live[v];
             let row = &mut ts.g[r * CHUNK..r * CHUNK + len];

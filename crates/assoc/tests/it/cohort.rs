@@ -33,7 +33,7 @@ fn planted_effects_found_and_null_calibrated() {
     let (mut found, mut common) = (0, 0);
     for r in t.records.iter().filter(|r| r.pheno == "q2") {
         let j: usize = r.id[2..].parse::<usize>().unwrap() - 100;
-        let causal = j == 5 || (j >= 50 && j % 50 == 0);
+        let causal = j == 5 || (j >= 50 && j.is_multiple_of(50));
         let significant = r.log10p.is_some_and(|l| l > -(5e-8f64).log10());
         if causal && r.a1_freq.unwrap() >= 0.25 {
             common += 1;

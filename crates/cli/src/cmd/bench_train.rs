@@ -40,7 +40,7 @@ pub struct BenchTrainArgs {
 /// Runs `bench-train`: prints `step seconds volumes_per_second` per timed step.
 pub fn run(args: BenchTrainArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.size >= 8 && args.size % 8 == 0,
+        args.size >= 8 && args.size.is_multiple_of(8),
         "--size {}: must be a positive multiple of 8",
         args.size
     );
