@@ -44,7 +44,10 @@ pub struct NullModel {
     /// (so they add nothing to `Cᵀ…`) and a zero response.
     n_pad: usize,
     k: usize,
-    /// Covariates, sample-major `n × k` (rows for the sparse sums over carriers).
+    /// `k` rounded up to a multiple of [`PANEL`].
+    kp: usize,
+    /// Covariates, sample-major `n_pad × kp` with zero padding: rows for the sparse sums
+    /// over carriers, and the layout the matrix product copies fastest.
     rows: Vec<f64>,
     /// The same, column-major with columns of length `n_pad` (for the dense passes).
     cols: Vec<f64>,
@@ -67,10 +70,13 @@ impl NullModel {
         assert_eq!(y.len(), n, "response length");
         assert_eq!(coef.len(), k, "coefficient count");
         let n_pad = n.next_multiple_of(LANES);
+        let kp = k.next_multiple_of(PANEL);
         let mut cols = vec![0.0; n_pad * k];
+        let mut padded = vec![0.0; n_pad * kp];
         for i in 0..n {
             for j in 0..k {
                 cols[j * n_pad + i] = rows[i * k + j];
+                padded[i * kp + j] = rows[i * k + j];
             }
         }
         let mut w0 = vec![0.0; n];
@@ -96,7 +102,8 @@ impl NullModel {
             n,
             n_pad,
             k,
-            rows: rows.to_vec(),
+            kp,
+            rows: padded,
             cols,
             y,
             coef,
@@ -146,11 +153,13 @@ impl Tested<'_> {
 /// Reusable buffers of [`fit_added`].
 #[derive(Default)]
 pub struct AddedWorkspace {
-    eta: Vec<f64>,
+    /// Weights and residuals per sample.
     w: Vec<f64>,
+    r: Vec<f64>,
     /// The tested column, dense (`n_pad`; zero again between fits).
     g: Vec<f64>,
-    /// `[WC | Wg | r]`, column-major `n_pad × (k + 2)`.
+    /// `[WC | Wg | r | 0…]`, sample-major `n_pad × bw` (`bw`: `k + 2` rounded up to
+    /// [`PANEL`]; the padding columns stay zero).
     b: Vec<f64>,
     /// `Cᵀ b`, `k × (k + 2)`.
     m: Array2<f64>,
@@ -158,7 +167,7 @@ pub struct AddedWorkspace {
 
 /// Information matrix (`p × p`, row-major) and score (`p`) at the start `(coef, 0)`.
 fn first_iteration(nm: &NullModel, t: &Tested, h: &mut [f64], grad: &mut [f64]) {
-    let (k, p) = (nm.k, nm.k + 1);
+    let (k, kp, p) = (nm.k, nm.kp, nm.k + 1);
     for a in 0..k {
         grad[a] = nm.cr[a];
         h[a * p..a * p + k].copy_from_slice(&nm.cwc[a * k..(a + 1) * k]);
@@ -166,7 +175,7 @@ fn first_iteration(nm: &NullModel, t: &Tested, h: &mut [f64], grad: &mut [f64]) 
     for &i in t.missing {
         let i = i as usize;
         let (w, r) = (nm.w0[i], nm.r0[i]);
-        let row = &nm.rows[i * k..(i + 1) * k];
+        let row = &nm.rows[i * kp..i * kp + k];
         for a in 0..k {
             grad[a] -= r * row[a];
             for b in 0..k {
@@ -178,7 +187,7 @@ fn first_iteration(nm: &NullModel, t: &Tested, h: &mut [f64], grad: &mut [f64]) 
     let (mut hgg, mut gg) = (0.0, 0.0);
     for (i, gi) in t.carriers() {
         let wg = nm.w0[i] * gi;
-        let row = &nm.rows[i * k..(i + 1) * k];
+        let row = &nm.rows[i * kp..i * kp + k];
         for (s, c) in hg.iter_mut().zip(row) {
             *s += wg * c;
         }
@@ -193,6 +202,11 @@ fn first_iteration(nm: &NullModel, t: &Tested, h: &mut [f64], grad: &mut [f64]) 
     grad[k] = gg;
 }
 
+/// Rows and columns of the small matrix product are padded to a multiple of this (the
+/// widest register panel of matrixmultiply's kernels): the product then copies its operands
+/// in whole contiguous panels instead of element by element.
+const PANEL: usize = 8;
+
 /// Samples per step of the fused pass (a multiple of the SIMD width, so that the lane
 /// arithmetic below compiles to vector instructions).
 const LANES: usize = 4;
@@ -202,89 +216,111 @@ fn lanes(s: &[f64], at: usize) -> [f64; LANES] {
     s[at..at + LANES].try_into().expect("lane slice")
 }
 
-/// Fills `b = [WC | Wg | y − μ]` at `beta` in one pass over the samples for `K` covariate
-/// columns known at compile time: the linear predictor, the sigmoid and the products stay in
-/// registers.
-fn fill_fused<const K: usize>(nm: &NullModel, beta: &[f64], g: &[f64], b: &mut [f64]) {
+/// The weights `w` and residuals `r` at `beta` in one pass over the samples, for `K`
+/// covariate columns known at compile time (the linear predictor and the sigmoid stay in
+/// registers and vectorise across samples).
+fn weights_fused<const K: usize>(
+    nm: &NullModel,
+    beta: &[f64],
+    g: &[f64],
+    w: &mut [f64],
+    r: &mut [f64],
+) {
     let np = nm.n_pad;
     let bc: [f64; K] = beta[..K].try_into().expect("K coefficients");
     let bg = beta[K];
-    let (bcols, rest) = b.split_at_mut(np * K);
-    let (bgcol, brcol) = rest.split_at_mut(np);
     for at in (0..np).step_by(LANES) {
-        let gv = lanes(g, at);
-        let mut eta = gv.map(|x| x * bg);
-        let mut c = [[0.0; LANES]; K];
+        let mut eta = lanes(g, at).map(|x| x * bg);
         for j in 0..K {
-            c[j] = lanes(&nm.cols[j * np..], at);
+            let c = lanes(&nm.cols[j * np..], at);
             for l in 0..LANES {
-                eta[l] += c[j][l] * bc[j];
+                eta[l] += c[l] * bc[j];
             }
         }
         let yv = lanes(&nm.y, at);
-        let mut w = [0.0; LANES];
-        let mut r = [0.0; LANES];
+        let mut wv = [0.0; LANES];
+        let mut rv = [0.0; LANES];
         for l in 0..LANES {
-            (w[l], r[l]) = sigmoid_terms(eta[l], yv[l]);
+            (wv[l], rv[l]) = sigmoid_terms(eta[l], yv[l]);
         }
-        for j in 0..K {
-            let mut o = [0.0; LANES];
-            for l in 0..LANES {
-                o[l] = w[l] * c[j][l];
-            }
-            bcols[j * np + at..j * np + at + LANES].copy_from_slice(&o);
-        }
-        let mut o = [0.0; LANES];
-        for l in 0..LANES {
-            o[l] = w[l] * gv[l];
-        }
-        bgcol[at..at + LANES].copy_from_slice(&o);
-        brcol[at..at + LANES].copy_from_slice(&r);
+        w[at..at + LANES].copy_from_slice(&wv);
+        r[at..at + LANES].copy_from_slice(&rv);
     }
 }
 
-/// [`fill_fused`] for any number of covariate columns, one pass per column.
-fn fill_generic(nm: &NullModel, beta: &[f64], g: &[f64], ws: &mut AddedWorkspace) {
+/// [`weights_fused`] for any number of covariate columns, one pass per column.
+fn weights_generic(nm: &NullModel, beta: &[f64], g: &[f64], w: &mut [f64], r: &mut [f64]) {
     let (np, k) = (nm.n_pad, nm.k);
     let cols = &nm.cols;
-    ws.eta.clear();
-    ws.eta.extend(g.iter().map(|x| x * beta[k]));
+    for (e, x) in w.iter_mut().zip(g) {
+        *e = x * beta[k];
+    }
     for j in 0..k {
         let bj = beta[j];
-        for (e, c) in ws.eta.iter_mut().zip(&cols[j * np..(j + 1) * np]) {
+        for (e, c) in w.iter_mut().zip(&cols[j * np..(j + 1) * np]) {
             *e += c * bj;
         }
     }
-    ws.w.resize(np, 0.0);
-    let (bcols, rest) = ws.b.split_at_mut(np * k);
-    let (bgcol, brcol) = rest.split_at_mut(np);
-    for (((e, y), w), r) in ws.eta.iter().zip(&nm.y).zip(&mut ws.w).zip(brcol) {
-        (*w, *r) = sigmoid_terms(*e, *y);
-    }
-    for (j, col) in bcols.chunks_exact_mut(np).enumerate() {
-        for ((o, c), w) in col.iter_mut().zip(&cols[j * np..(j + 1) * np]).zip(&ws.w) {
-            *o = c * w;
-        }
-    }
-    for ((o, x), w) in bgcol.iter_mut().zip(g).zip(&ws.w) {
-        *o = x * w;
+    for ((w, r), y) in w.iter_mut().zip(r.iter_mut()).zip(&nm.y) {
+        (*w, *r) = sigmoid_terms(*w, *y);
     }
 }
 
-/// Fills `ws.b` at `beta` (fused for up to 12 covariate columns).
-fn fill(nm: &NullModel, beta: &[f64], ws: &mut AddedWorkspace, generic: bool) {
-    ws.b.resize(nm.n_pad * (nm.k + 2), 0.0);
-    let g = std::mem::take(&mut ws.g);
+/// Rows `[w·c | w·g | r | 0…]` of `b` (`bw` wide) for `K` covariates.
+fn rows_fused<const K: usize>(nm: &NullModel, ws: &mut AddedWorkspace, bw: usize) {
+    let rows = nm.rows.chunks_exact(nm.kp);
+    let b = ws.b.chunks_exact_mut(bw);
+    for ((((brow, crow), &w), &r), &g) in b.zip(rows).zip(&ws.w).zip(&ws.r).zip(&ws.g) {
+        let c: &[f64; K] = crow[..K].try_into().expect("K covariates");
+        let out: &mut [f64; K] = (&mut brow[..K]).try_into().expect("K columns");
+        for j in 0..K {
+            out[j] = w * c[j];
+        }
+        brow[K] = w * g;
+        brow[K + 1] = r;
+    }
+}
+
+/// [`rows_fused`] for any number of covariates.
+fn rows_generic(nm: &NullModel, ws: &mut AddedWorkspace, bw: usize) {
+    let k = nm.k;
+    let rows = nm.rows.chunks_exact(nm.kp);
+    let b = ws.b.chunks_exact_mut(bw);
+    for ((((brow, crow), &w), &r), &g) in b.zip(rows).zip(&ws.w).zip(&ws.r).zip(&ws.g) {
+        for (o, c) in brow[..k].iter_mut().zip(&crow[..k]) {
+            *o = w * c;
+        }
+        brow[k] = w * g;
+        brow[k + 1] = r;
+    }
+}
+
+/// Fills `ws.b` at `beta` (with code specialised for up to 12 covariate columns); returns
+/// its width.
+fn fill(nm: &NullModel, beta: &[f64], ws: &mut AddedWorkspace, generic: bool) -> usize {
+    let bw = (nm.k + 2).next_multiple_of(PANEL);
+    if ws.b.len() != nm.n_pad * bw {
+        ws.b.clear();
+        ws.b.resize(nm.n_pad * bw, 0.0);
+    }
+    ws.w.resize(nm.n_pad, 0.0);
+    ws.r.resize(nm.n_pad, 0.0);
     macro_rules! fused {
         ($($k:literal)*) => {
             match nm.k {
-                $($k if !generic => fill_fused::<$k>(nm, beta, &g, &mut ws.b),)*
-                _ => fill_generic(nm, beta, &g, ws),
+                $($k if !generic => {
+                    weights_fused::<$k>(nm, beta, &ws.g, &mut ws.w, &mut ws.r);
+                    rows_fused::<$k>(nm, ws, bw);
+                })*
+                _ => {
+                    weights_generic(nm, beta, &ws.g, &mut ws.w, &mut ws.r);
+                    rows_generic(nm, ws, bw);
+                }
             }
         };
     }
     fused!(1 2 3 4 5 6 7 8 9 10 11 12);
-    ws.g = g;
+    bw
 }
 
 /// Information matrix and score at `beta` (one pass over all samples, then one small matrix
@@ -299,24 +335,22 @@ fn full_iteration(
     grad: &mut [f64],
 ) {
     let (np, k, p) = (nm.n_pad, nm.k, nm.k + 1);
-    fill(nm, beta, ws, generic);
+    let bw = fill(nm, beta, ws, generic);
     // Samples with a missing call take no part (padding samples have zero covariates).
     for &i in t.missing {
-        for j in 0..k + 2 {
-            ws.b[j * np + i as usize] = 0.0;
-        }
+        ws.b[i as usize * bw..(i as usize + 1) * bw].fill(0.0);
     }
     let (mut hgg, mut gg) = (0.0, 0.0);
     for (i, gi) in t.carriers() {
-        hgg += ws.b[k * np + i] * gi;
-        gg += ws.b[(k + 1) * np + i] * gi;
+        hgg += ws.b[i * bw + k] * gi;
+        gg += ws.b[i * bw + k + 1] * gi;
     }
-    let ct = ArrayView2::from_shape((k, np), &nm.cols).expect("covariate shape");
-    let b = ArrayView2::from_shape((k + 2, np), &ws.b).expect("design shape");
-    if ws.m.dim() != (k, k + 2) {
-        ws.m = Array2::zeros((k, k + 2));
+    let c = ArrayView2::from_shape((np, nm.kp), &nm.rows).expect("covariate shape");
+    let b = ArrayView2::from_shape((np, bw), &ws.b).expect("design shape");
+    if ws.m.dim() != (nm.kp, bw) {
+        ws.m = Array2::zeros((nm.kp, bw));
     }
-    general_mat_mul(1.0, &ct, &b.t(), 0.0, &mut ws.m);
+    general_mat_mul(1.0, &c.t(), &b, 0.0, &mut ws.m);
     for a in 0..k {
         for c in 0..k {
             h[a * p + c] = ws.m[(a, c)];
@@ -443,7 +477,8 @@ mod tests {
             let n = 1500 + seed as usize; // not always a multiple of the lane count
             let k = 4;
             let (rows, g, y, missing) = cohort(n, seed, effect);
-            let of = |v: f64| -> Vec<u32> { (0..n as u32).filter(|&i| g[i as usize] == v).collect() };
+            let of =
+                |v: f64| -> Vec<u32> { (0..n as u32).filter(|&i| g[i as usize] == v).collect() };
             let (ones, twos) = (of(1.0), of(2.0));
             let design = ArrayView2::from_shape((n, k), &rows).unwrap();
             let null = crate::regress::logistic(design, &y, &LogisticOptions::default())
@@ -482,13 +517,19 @@ mod tests {
                 deviance: false,
                 ..LogisticOptions::default()
             };
-            let slow = logistic_cols(&cols, m, k + 1, &yk, &opts, &mut Workspace::default())
-                .unwrap();
+            let slow =
+                logistic_cols(&cols, m, k + 1, &yk, &opts, &mut Workspace::default()).unwrap();
             assert!(fast.converged && slow.converged);
             for j in 0..=k {
                 let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-300);
-                assert!(rel(fast.coef[j], slow.coef[j]) < 1e-9, "coef {j}: {fast:?} {slow:?}");
-                assert!(rel(fast.se[j], slow.se[j]) < 1e-9, "se {j}: {fast:?} {slow:?}");
+                assert!(
+                    rel(fast.coef[j], slow.coef[j]) < 1e-9,
+                    "coef {j}: {fast:?} {slow:?}"
+                );
+                assert!(
+                    rel(fast.se[j], slow.se[j]) < 1e-9,
+                    "se {j}: {fast:?} {slow:?}"
+                );
                 assert!((fast.ln_p[j] - slow.ln_p[j]).abs() < 1e-8);
             }
         }
