@@ -231,10 +231,10 @@ fn weights_fused<const K: usize>(
     let bg = beta[K];
     for at in (0..np).step_by(LANES) {
         let mut eta = lanes(g, at).map(|x| x * bg);
-        for j in 0..K {
+        for (j, &b) in bc.iter().enumerate() {
             let c = lanes(&nm.cols[j * np..], at);
             for l in 0..LANES {
-                eta[l] += c[l] * bc[j];
+                eta[l] += c[l] * b;
             }
         }
         let yv = lanes(&nm.y, at);
