@@ -4,6 +4,8 @@
 # pass vs 1, and logistic (Firth fallback). Reports the median wall time of 3 runs, the
 # throughput ratio (plink2 time / ours) and peak RSS (GNU time -v).
 #   scripts/bench-scan.sh [WORKDIR]   (needs plink2 and /usr/bin/time: scripts/install/scan.sh)
+# CASES picks the cases (default "q1 40 b1": one quantitative phenotype, 40 at once, the
+# case/control one; q1 also runs without missing calls), e.g. CASES=b1 for logistic only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-${TMPDIR:-/tmp}/bench-scan}
@@ -12,6 +14,7 @@ variants=${VARIANTS:-100000}
 runs=${RUNS:-3}
 # plink2 with 40 phenotypes and missing calls is very slow (off its fast path): PEER40=0 skips it.
 peer40=${PEER40:-1}
+cases=${CASES:-q1 40 b1}
 threads=2
 mkdir -p "$work"
 cd "$root"
@@ -20,7 +23,9 @@ cargo build -q --release -p biomarker-assoc --example scan_data
 ours="$root/target/release/biomarker-gwas"
 gen="$root/target/release/examples/scan_data"
 [ -e "$work/miss.bed" ] && [ "$(stat -c %s "$work/miss.bed")" = "$((3 + variants * ((samples + 3) / 4)))" ] || "$gen" "$work/miss" "$samples" "$variants" 0.01 40 11
-[ -e "$work/full.bed" ] && [ "$(stat -c %s "$work/full.bed")" = "$((3 + variants * ((samples + 3) / 4)))" ] || "$gen" "$work/full" "$samples" "$variants" 0 40 11
+if [[ " $cases " == *" q1 "* ]]; then
+  [ -e "$work/full.bed" ] && [ "$(stat -c %s "$work/full.bed")" = "$((3 + variants * ((samples + 3) / 4)))" ] || "$gen" "$work/full" "$samples" "$variants" 0 40 11
+fi
 plink2 --version
 
 # measure NAME CMD...: runs CMD $runs times, prints "NAME median_seconds peak_rss_mib".
@@ -40,7 +45,7 @@ measure() {
 
 : > "$work/results.txt"
 for data in miss full; do
-  for case in q1 40 b1; do
+  for case in $cases; do
     [ "$data" = full ] && [ "$case" != q1 ] && continue
     if [ "$case" = 40 ]; then names=$(seq -s, -f 'q%g' 1 40); else names=$case; fi
     if [ "$case" != 40 ] || [ "$peer40" = 1 ]; then
@@ -56,5 +61,5 @@ echo "throughput ratio (plink2 time / ours; > 1 means faster than plink2):"
 awk '{t[$1" "$2" "$3]=$4} END{
   split("miss q1,full q1,miss 40,miss b1", cases, ",");
   for (i in cases) { c=cases[i]; if ((("ours " c) in t) && (("plink2 " c) in t)) printf "  %-10s %.2fx\n", c, t["plink2 " c]/t["ours " c] }
-  printf "  40 phenotypes / 1 phenotype (ours): %.2fx the time\n", t["ours miss 40"]/t["ours miss q1"]
+  if (("ours miss 40") in t && ("ours miss q1") in t) printf "  40 phenotypes / 1 phenotype (ours): %.2fx the time\n", t["ours miss 40"]/t["ours miss q1"]
 }' "$work/results.txt"

@@ -129,6 +129,8 @@ pub struct Workspace {
     w: Vec<f64>,
     wx: Vec<f64>,
     r: Vec<f64>,
+    /// Buffers of the scan's per-variant fit ([`super::added::fit_added`]).
+    pub added: super::added::AddedWorkspace,
 }
 
 /// Dot product with four accumulators so that it vectorises.

@@ -6,9 +6,13 @@
 //! - [`ols`]: ordinary least squares by Householder QR, t tests;
 //! - [`logistic`]: maximum likelihood by IRLS as R's `glm.fit` (≤ 25 iterations, relative
 //!   deviance change < 1e-8), Wald Z tests;
+//! - [`added`]: the same logistic fit for covariates plus one sparse 0/1/2 column, organised
+//!   for a genome scan's one-fit-per-variant (covariate-only terms precomputed);
 //! - [`firth`]: Firth-penalised logistic regression as `logistf` (step ≤ 5, ≤ 5 half-steps,
 //!   1e-5 tolerances), Wald Z tests from the penalised fit.
 
+pub mod added;
+pub mod exp;
 pub mod firth;
 pub mod logistic;
 pub mod ols;

@@ -6,8 +6,8 @@
 use super::geno::Calls;
 use super::model::{Group, GroupKind, Scratch};
 use super::{ErrCode, TestResult};
-use crate::regress::logistic::logistic_cols;
-use crate::regress::{firth, LogisticOptions};
+use crate::regress::added::{fit_added, NullModel, Tested};
+use crate::regress::firth;
 
 /// Tests one variant against the group's case/control phenotype.
 pub fn test_variant(
@@ -19,72 +19,36 @@ pub fn test_variant(
     s: &mut Scratch,
     out: &mut Vec<TestResult>,
 ) {
-    let GroupKind::Logistic { y, null_coef } = &group.kind else {
+    let GroupKind::Logistic { null } = &group.kind else {
         unreachable!("logistic group")
     };
     let k = group.k;
-    let p = k + 1;
-    // Dosage per local sample; NaN marks a missing call.
-    let mut g = std::mem::take(&mut s.tmp);
-    g.clear();
-    g.resize(group.n(), 0.0);
-    for &i in &calls.ones {
-        g[i as usize] = 1.0;
-    }
-    for &i in &calls.twos {
-        g[i as usize] = 2.0;
-    }
-    for &i in &calls.missing {
-        g[i as usize] = f64::NAN;
-    }
-    // Column-major design over the samples with a call: covariates (intercept first), then
-    // the dosage.
-    let mut cols = std::mem::take(&mut s.tmp2);
-    cols.clear();
-    cols.resize(n * p, 0.0);
-    let mut yr = Vec::with_capacity(n);
-    let (mut case_dose, mut ctrl_dose) = (0.0, 0.0);
-    let mut r = 0;
-    for (i, &gi) in g.iter().enumerate() {
-        if gi.is_nan() {
-            continue;
-        }
-        for j in 0..k {
-            cols[j * n + r] = group.c[i * k + j];
-        }
-        cols[k * n + r] = gi;
-        yr.push(y[i]);
-        if y[i] > 0.5 {
-            case_dose += gi;
-        } else {
-            ctrl_dose += gi;
-        }
-        r += 1;
-    }
-    s.tmp = g;
-    let mut start = null_coef.clone();
-    start.push(0.0);
+    let y = null.y();
+    let case_dose: f64 = calls.ones.iter().map(|&i| y[i as usize]).sum::<f64>()
+        + 2.0 * calls.twos.iter().map(|&i| y[i as usize]).sum::<f64>();
+    let ctrl_dose = (calls.ones.len() + 2 * calls.twos.len()) as f64 - case_dose;
+    let tested = Tested {
+        ones: &calls.ones,
+        twos: &calls.twos,
+        missing: &calls.missing,
+    };
     let use_firth = firth_always || case_dose == 0.0 || ctrl_dose == 0.0;
     let plain = if use_firth {
         None
     } else {
-        let opts = LogisticOptions {
-            start: Some(start.clone()),
-            deviance: false,
-            ..LogisticOptions::default()
-        };
-        logistic_cols(&cols, n, p, &yr, &opts, &mut s.logistic)
+        fit_added(null, &tested, &mut s.logistic.added)
             .ok()
             .filter(|f| f.converged && f.coef.iter().all(|c| c.is_finite()))
     };
     let (fit, used_firth) = match plain {
         Some(f) => (Ok(f), false),
         None => {
-            let rows = ndarray::Array2::from_shape_fn((n, p), |(i, j)| cols[j * n + i]);
+            let (rows, yr) = compact(group, null, calls, n);
+            let mut start = null.coef().to_vec();
+            start.push(0.0);
             (firth(rows.view(), &yr, Some(&start)), true)
         }
     };
-    s.tmp2 = cols;
     let r = match fit {
         Ok(f) if f.converged => {
             let (beta, se, z, ln_p) = (f.coef[k], f.se[k], f.z[k], f.ln_p[k]);
@@ -115,4 +79,41 @@ pub fn test_variant(
         ),
     };
     out.push(r);
+}
+
+/// The design `[covariates | dosage]` and the response over the samples with a call, for the
+/// Firth fallback (rare, so it may copy).
+fn compact(
+    group: &Group,
+    null: &NullModel,
+    calls: &Calls,
+    n: usize,
+) -> (ndarray::Array2<f64>, Vec<f64>) {
+    let k = group.k;
+    // Dosage per local sample; NaN marks a missing call.
+    let mut g = vec![0.0; group.n()];
+    for &i in &calls.ones {
+        g[i as usize] = 1.0;
+    }
+    for &i in &calls.twos {
+        g[i as usize] = 2.0;
+    }
+    for &i in &calls.missing {
+        g[i as usize] = f64::NAN;
+    }
+    let mut rows = ndarray::Array2::zeros((n, k + 1));
+    let mut yr = Vec::with_capacity(n);
+    let mut r = 0;
+    for (i, &gi) in g.iter().enumerate() {
+        if gi.is_nan() {
+            continue;
+        }
+        for j in 0..k {
+            rows[(r, j)] = group.c[i * k + j];
+        }
+        rows[(r, k)] = gi;
+        yr.push(null.y()[i]);
+        r += 1;
+    }
+    (rows, yr)
 }

@@ -15,6 +15,7 @@ use super::kernel::ColumnMajor;
 use super::ErrCode;
 use crate::error::{AssocError, Result};
 use crate::linalg::thin_qr;
+use crate::regress::added::NullModel;
 use crate::regress::{logistic, LogisticOptions};
 
 /// Quantitative phenotypes sharing one missingness pattern, or one case/control phenotype.
@@ -28,10 +29,8 @@ pub enum GroupKind {
     },
     /// Logistic regression; `w` holds the raw covariates.
     Logistic {
-        /// 0/1 response per sample.
-        y: Vec<f64>,
-        /// Covariate-only fit, the warm start of every variant's fit.
-        null_coef: Vec<f64>,
+        /// The 0/1 response and the covariate-only fit, the start of every variant's fit.
+        null: NullModel,
     },
 }
 
@@ -336,6 +335,7 @@ fn build_group(
         let null_coef = logistic(design, &y, &LogisticOptions::default())
             .map(|f| f.coef)
             .unwrap_or_else(|_| vec![0.0; k]);
+        let null = NullModel::new(&c, n, k, y, null_coef);
         let w = c.clone();
         return Ok(Group {
             phenos,
@@ -350,7 +350,7 @@ fn build_group(
             wt: ColumnMajor::default(),
             wt_bed: false,
             excluded,
-            kind: GroupKind::Logistic { y, null_coef },
+            kind: GroupKind::Logistic { null },
         });
     }
     let (q, rfac) = thin_qr(&cm, n, k).ok_or_else(collinear)?;
