@@ -6,6 +6,7 @@ mod bench_train;
 mod cli;
 mod deep;
 mod deep_variants;
+mod grid_transfer;
 mod mmd;
 mod mmd_cohort;
 mod pca;

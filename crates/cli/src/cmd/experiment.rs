@@ -8,6 +8,7 @@
 //! over structures.
 
 mod downstream;
+pub mod transfer_row;
 
 use std::path::PathBuf;
 
@@ -183,6 +184,9 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         "pc1_age_abs_r",
         "ad_auc_cv",
     ]
+    .into_iter()
+    .chain(transfer_row::HEAD_COLUMNS)
+    .collect::<Vec<_>>()
     .join("\t")];
     let runs: Vec<(GridRun, ModelArgs)> = match &args.grid {
         Some(path) => super::experiment_grid::read_grid(path, &args.model)?,
@@ -194,7 +198,18 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     for (g, row_model) in runs {
         let dir = args.out.join("runs").join(&g.name);
         let done = dir.join("test_metrics.json");
-        let eval: Evaluation = if done.exists() {
+        // A transfer-learning row trains a classifier head instead of the autoencoder tasks.
+        let head = row_model.variants.head_target.is_some();
+        let head_cells = if head {
+            manifest.time(&g.name, || {
+                transfer_row::run(&args, &g.name, &row_model, &dir)
+            })?
+        } else {
+            transfer_row::na_cells()
+        };
+        let eval: Evaluation = if head {
+            Evaluation::default()
+        } else if done.exists() {
             tracing::info!(run = g.name, "finished before; skipped");
             serde_json::from_str(&std::fs::read_to_string(&done)?)
                 .with_context(|| format!("reading {}", done.display()))?
@@ -217,14 +232,20 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         let table = encode(&loaded, &data, None, row_model.batch_size, |_| {})?;
         let value = downstream::evaluate(&table, &dir, &targets)
             .with_context(|| format!("downstream value of run {}", g.name))?;
-        let has = |t: Task| g.tasks.contains(&t);
+        let has = |t: Task| !head && g.tasks.contains(&t);
         let fmt = |ok: bool, v: f64| if ok { format!("{v:.6}") } else { "NA".into() };
         let tasks: Vec<&str> = g.tasks.iter().map(|t| t.name()).collect();
-        let balance = super::experiment_grid::balance_name(&g.balance);
+        let (tasks, balance) = if head {
+            ("head".to_string(), "NA".to_string())
+        } else {
+            (
+                tasks.join(","),
+                super::experiment_grid::balance_name(&g.balance),
+            )
+        };
         lines.push(format!(
-            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{tasks}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{head_cells}",
             g.name,
-            tasks.join(","),
             fmt(has(Task::Recon), eval.dice),
             fmt(has(Task::Recon), eval.recon_mse),
             fmt(has(Task::Class), eval.accuracy),
