@@ -171,6 +171,14 @@ fn grid_runs_transfer_and_aux_rows() {
         e.contains("grid.txt:1") && e.contains("row \"ae\" comes later (line 2)"),
         "{e}"
     );
+    // A head is a row's option, not the whole experiment's.
+    let mut bad = args.clone();
+    bad.remove(0);
+    bad.extend(["--head-target", "big_ball"]);
+    let o = crate::bgwas(&bad);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("--head-target belongs on a row"), "{e}");
 }
 
 fn transfer_columns() -> [&'static str; 6] {

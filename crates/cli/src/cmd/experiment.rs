@@ -145,6 +145,10 @@ fn num(v: f64) -> String {
 
 /// Runs `experiment`.
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.model.variants.head_target.is_none(),
+        "--head-target belongs on a row of `experiment --grid` (see docs/methods/model-variants.md), not on the whole experiment"
+    );
     let device = parse_device(&args.data.device)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
