@@ -191,6 +191,11 @@ fn demo_recovers_the_truth_and_reruns_only_what_changed() {
         change("genotype_pcs = 5", "genotype_pcs = 4"),
         set(&["genotype-pcs", "scan", "report"])
     );
+    // The t-SNE is redrawn; the features, hence every statistic, stay as they were.
+    assert_eq!(
+        change("max_subjects = 200", "max_subjects = 150"),
+        set(&["encode", "report"])
+    );
     // A changed input file reruns its readers: the covariates feed assoc and scan.
     let covar = out.join("cohort/covariates.tsv");
     let c = std::fs::read_to_string(&covar).unwrap();
