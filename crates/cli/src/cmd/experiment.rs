@@ -5,7 +5,8 @@
 //! (reconstruction Dice and MSE, class accuracy, volume R² within structure) and the downstream
 //! value of the features, computed by the `pca` and `assoc` code (see [`downstream`]): PC1's
 //! |correlation| with volume and with age, and the cross-validated AD vs CN AUC, each averaged
-//! over structures.
+//! over structures. Transfer-learning rows of a grid file add their head's test metrics (see
+//! [`transfer_row`]).
 
 mod downstream;
 pub mod transfer_row;
@@ -43,7 +44,10 @@ pub struct ExperimentArgs {
     pub age_column: String,
     /// A grid spec replacing the default design: one run per line, `NAME` followed by
     /// `train` options (e.g. `convex07 --tasks recon,class --balance convex --alpha 0.7`);
-    /// each row starts from this command's model options.
+    /// each row starts from this command's model options. A row with `--head-target` trains a
+    /// classifier head (transfer learning, auxiliary tasks), `--init-encoder @NAME` starting
+    /// from the model of the earlier row NAME; its test AUC, accuracy, sensitivity and
+    /// specificity go to results.tsv's head_* columns.
     #[arg(long)]
     pub grid: Option<std::path::PathBuf>,
     /// Case/control column of AD vs CN (1/2 or 0/1 coded, other diagnoses missing).
