@@ -80,9 +80,7 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
                 args.tsne_max_subjects
             );
         }
-        let view = manifest.time("t-SNE", || {
-            biomarker_deep::latent::tsne_table(&subset, options)
-        })?;
+        let view = manifest.time("t-SNE", || sample::tsne_view(&subset, options))?;
         view.write(path)?;
         manifest.add_output(path)?;
     }
