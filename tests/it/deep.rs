@@ -165,7 +165,13 @@ fn train_resume_encode_and_experiment() {
             "volume_r2",
             "pc1_volume_abs_r",
             "pc1_age_abs_r",
-            "ad_auc_cv"
+            "ad_auc_cv",
+            "head_target",
+            "head_auc",
+            "head_accuracy",
+            "head_sensitivity",
+            "head_specificity",
+            "aux_kept"
         ]
     );
     let rows: Vec<Vec<&str>> = table

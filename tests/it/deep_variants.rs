@@ -5,6 +5,7 @@
 
 use crate::bgwas_ok as run;
 use crate::deep::{cohort, tiny_args};
+use biomarker_tables::TableKind;
 
 #[test]
 fn variants_train_transfer_and_grid() {
@@ -176,6 +177,8 @@ fn variants_train_transfer_and_grid() {
         report.to_str().unwrap(),
         "--latent",
         dir.path().join("tsne.tsv").to_str().unwrap(),
+        "--latent-features",
+        features.to_str().unwrap(),
         "--pheno",
         pheno_path.to_str().unwrap(),
         "--diagnosis-column",
@@ -187,6 +190,41 @@ fn variants_train_transfer_and_grid() {
         html.contains("Latent space"),
         "no latent view in the report"
     );
+    // Both views side by side: the PCA of the bottleneck and the t-SNE.
+    let pair = &html[html.find("data-figure=\"latent\"").expect("latent views")..];
+    let pair = &pair[..pair.find("</div>").unwrap()];
+    assert!(pair.contains("data-view=\"pca\"") && pair.contains("data-view=\"latent\""));
+    assert!(pair.contains("Latent space, PCA") && pair.contains("Latent space, t-SNE"));
+    assert!(pair.contains("coloured by big_ball"));
+    assert_eq!(pair.matches("<svg").count(), 2);
+    // The PCA view's coordinates are crates/reduce's two-component scores of the features.
+    let shown = biomarker_tables::FeatureTable::read(&report.join("latent_pca.tsv")).unwrap();
+    let (_, expected) = biomarker_reduce::fit_features(
+        &biomarker_tables::FeatureTable::read(&features).unwrap(),
+        &biomarker_reduce::FeaturePcaOptions {
+            pca: biomarker_reduce::PcaOptions {
+                n_components: 2,
+                scale: false,
+            },
+            volumes: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(shown.feature_names, ["PC1", "PC2"]);
+    for structure in ["ball", "box"] {
+        let (ids, got) = shown.structure_matrix(structure);
+        let (want_ids, want) = expected.structure_matrix(structure);
+        assert_eq!(ids, want_ids);
+        assert_eq!(got.len(), 2 * 12);
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() <= 1e-12 * w.abs().max(1.0),
+                "{structure}: {g} vs {w}"
+            );
+        }
+        // Not a constant: the view spreads the subjects.
+        assert!(got.iter().any(|v| v.abs() > 1e-6), "{got:?}");
+    }
 
     // Variants as experiment rows.
     let grid = dir.path().join("grid.txt");

@@ -7,6 +7,7 @@ mod cli;
 mod deep;
 mod deep_cross_stitch;
 mod deep_variants;
+mod grid_transfer;
 mod mmd;
 mod mmd_cohort;
 mod pca;

@@ -127,4 +127,30 @@ fn malformed_report_inputs_are_named() {
     // the latent scatter needs the diagnosis
     let out = bgwas(&["report", "--out", "o", "--latent", "x.tsv"]);
     assert_eq!(out.status.code(), Some(2));
+    let out = bgwas(&["report", "--out", "o", "--latent-features", "x.tsv"]);
+    assert_eq!(out.status.code(), Some(2));
+    // the PCA view needs two feature columns
+    let features = dir.path().join("one.tsv");
+    std::fs::write(&features, "IID\tstructure\tf1\nA\tx\t1\nB\tx\t2\nC\tx\t3\n").unwrap();
+    let pheno = dir.path().join("dx.tsv");
+    std::fs::write(&pheno, "IID\tdx\nA\t1\nB\t2\nC\t1\n").unwrap();
+    let out = bgwas(&[
+        "report",
+        "--out",
+        s(&dir.path().join("o")),
+        "--latent-features",
+        s(&features),
+        "--pheno",
+        s(&pheno),
+        "--diagnosis-column",
+        "dx",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("one.tsv")
+            && err.contains("cannot keep 2 components of 3 subjects × 1 features"),
+        "{err}"
+    );
+    assert!(!dir.path().join("o").join("report.html").exists());
 }

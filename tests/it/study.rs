@@ -140,6 +140,19 @@ fn demo_recovers_the_truth_and_reruns_only_what_changed() {
     ]);
     assert_eq!(outcomes(&stdout).0, all, "{stdout}");
     assert!(out.join("study/report/report.html").is_file());
+    // `[latent]`: the t-SNE of at most 200 subjects per structure, beside the PCA view.
+    let tsne = biomarker_tables::FeatureTable::read(&out.join("study/encode/tsne.tsv")).unwrap();
+    let structures = tsne.structure_names();
+    assert_eq!(structures.len(), 13);
+    for st in &structures {
+        assert_eq!(tsne.structure_matrix(st).0.len(), 200, "{st}");
+    }
+    let html = std::fs::read_to_string(out.join("study/report/report.html")).unwrap();
+    assert!(
+        html.contains("data-view=\"pca\"") && html.contains("data-view=\"latent\""),
+        "latent views missing"
+    );
+    assert!(html.contains("Latent space, t-SNE") && html.contains("coloured by diagnosis"));
     assert!(stdout.contains("report: "), "{stdout}");
     assert!(stdout.contains("planted causal variants"), "{stdout}");
     assert!(stdout.contains("AD vs CN"), "{stdout}");
@@ -177,6 +190,11 @@ fn demo_recovers_the_truth_and_reruns_only_what_changed() {
     assert_eq!(
         change("genotype_pcs = 5", "genotype_pcs = 4"),
         set(&["genotype-pcs", "scan", "report"])
+    );
+    // The t-SNE is redrawn; the features, hence every statistic, stay as they were.
+    assert_eq!(
+        change("max_subjects = 200", "max_subjects = 150"),
+        set(&["encode", "report"])
     );
     // A changed input file reruns its readers: the covariates feed assoc and scan.
     let covar = out.join("cohort/covariates.tsv");

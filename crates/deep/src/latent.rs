@@ -120,6 +120,12 @@ pub fn joint_probabilities(x: &[Vec<f64>], perplexity: f64) -> Vec<Vec<f64>> {
 /// KL(P‖Q) of an embedding and its gradient (P over pairs i < j, as scikit-learn's condensed
 /// form).
 pub fn kl_and_gradient(p: &[Vec<f64>], y: &[[f64; 2]]) -> (f64, Vec<[f64; 2]>) {
+    gradient(p, y, true)
+}
+
+/// The gradient of KL(P‖Q), and the KL itself when `with_kl` (else NaN): the descent needs
+/// the KL only every 50 iterations, and its logarithms cost more than the gradient.
+fn gradient(p: &[Vec<f64>], y: &[[f64; 2]], with_kl: bool) -> (f64, Vec<[f64; 2]>) {
     let n = y.len();
     let mut w = vec![vec![0.0; n]; n];
     let mut sum = 0.0;
@@ -140,7 +146,7 @@ pub fn kl_and_gradient(p: &[Vec<f64>], y: &[[f64; 2]]) -> (f64, Vec<[f64; 2]>) {
                 continue;
             }
             let q = (w[i][j] / (2.0 * sum)).max(MACHINE_EPSILON);
-            if i < j {
+            if with_kl && i < j {
                 kl += 2.0 * p[i][j] * (p[i][j].max(MACHINE_EPSILON) / q).ln();
             }
             let pq = (p[i][j] - q) * w[i][j];
@@ -148,7 +154,7 @@ pub fn kl_and_gradient(p: &[Vec<f64>], y: &[[f64; 2]]) -> (f64, Vec<[f64; 2]>) {
             grad[i][1] += 4.0 * pq * (y[i][1] - y[j][1]);
         }
     }
-    (kl, grad)
+    (if with_kl { kl } else { f64::NAN }, grad)
 }
 
 /// Gradient descent with momentum and adaptive gains over iterations `start..end`; returns
@@ -171,8 +177,8 @@ fn descend(
     let (mut best, mut best_iter, mut kl) = (f64::MAX, start, f64::MAX);
     let mut i = start;
     while i < end {
-        let (error, mut grad) = kl_and_gradient(p, y);
         let check = (i + 1).is_multiple_of(50);
+        let (error, mut grad) = gradient(p, y, check || i == end - 1);
         if check || i == end - 1 {
             kl = error;
         }

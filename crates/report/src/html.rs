@@ -122,8 +122,10 @@ pub struct ReportPage {
     pub grid: Option<TableView>,
     /// PCA explained variance.
     pub pca_variance: Option<FigureView>,
-    /// Latent-space scatter.
+    /// Latent-space scatter (e.g. t-SNE of the bottleneck).
     pub latent: Option<FigureView>,
+    /// Latent-space PCA view (first two principal components), beside `latent`.
+    pub latent_pca: Option<FigureView>,
     /// Feature associations.
     pub assoc: Option<TableView>,
     /// Deep features against volumes, per structure and outcome.
@@ -153,7 +155,7 @@ impl ReportPage {
         if self.grid.is_some() {
             ids.push("grid");
         }
-        if self.pca_variance.is_some() || self.latent.is_some() {
+        if self.pca_variance.is_some() || self.latent.is_some() || self.latent_pca.is_some() {
             ids.push("pca");
         }
         if self.assoc.is_some() || self.comparison.is_some() {
@@ -176,6 +178,7 @@ impl ReportPage {
         usize::from(self.training.is_some())
             + usize::from(self.pca_variance.is_some())
             + usize::from(self.latent.is_some())
+            + usize::from(self.latent_pca.is_some())
             + usize::from(self.multi.is_some())
             + 2 * self.gwas.len()
             + self.loci.as_ref().map_or(0, |l| l.regional.len())
@@ -196,6 +199,7 @@ mod tests {
             grid: None,
             pca_variance: None,
             latent: None,
+            latent_pca: None,
             assoc: None,
             comparison: None,
             mmd: None,

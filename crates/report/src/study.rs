@@ -38,8 +38,12 @@ pub struct StudyInputs {
     pub comparison: Vec<PathBuf>,
     /// MmdTable files.
     pub mmd: Vec<PathBuf>,
-    /// FeatureTable whose first two feature columns per structure span the latent scatter.
+    /// FeatureTable whose first two feature columns per structure span the latent scatter
+    /// (e.g. the t-SNE view of `encode --tsne`).
     pub latent: Option<PathBuf>,
+    /// FeatureTable of the first two principal components of each structure's bottleneck
+    /// vectors (`PC1 PC2`), drawn beside the `latent` view.
+    pub latent_pca: Option<PathBuf>,
     /// Phenotype/covariate table holding the diagnosis column.
     pub pheno: Option<PathBuf>,
     /// Name of the diagnosis column in `pheno`.
@@ -239,13 +243,18 @@ pub fn build(
         .as_deref()
         .map(FeatureTable::read)
         .transpose()?;
+    let latent_pca = inputs
+        .latent_pca
+        .as_deref()
+        .map(FeatureTable::read)
+        .transpose()?;
     let pheno = inputs.pheno.as_deref().map(PhenoTable::read).transpose()?;
     let manifests: Vec<(PathBuf, RunManifest)> = inputs
         .manifests
         .iter()
         .map(|p| RunManifest::read(p).map(|m| (p.clone(), m)))
         .collect::<Result<_, _>>()?;
-    if latent.is_some() && pheno.is_none() {
+    if (latent.is_some() || latent_pca.is_some()) && pheno.is_none() {
         return Err(ReportError::Invalid(
             "a latent-space scatter (--latent) needs --pheno with the diagnosis column".into(),
         ));
@@ -268,6 +277,7 @@ pub fn build(
         ("experiment grid", &inputs.grid),
         ("PCA explained variance", &inputs.variance),
         ("latent features", &inputs.latent),
+        ("latent PCA", &inputs.latent_pca),
         ("phenotypes", &inputs.pheno),
     ] {
         if let Some(p) = path {
@@ -307,6 +317,7 @@ pub fn build(
         + usize::from(log.is_some())
         + usize::from(variance.is_some())
         + usize::from(latent.is_some())
+        + usize::from(latent_pca.is_some())
         + 2 * pheno_names.len()
         + usize::from(pheno_names.len() > 1)
         + usize::from(!gwas.is_empty()) * (1 + options.regional_top.min(loci.len()));
@@ -357,16 +368,54 @@ pub fn build(
         None => None,
     };
 
+    // Side by side when both views are given: each figure takes half the width.
+    let latent_width = if latent.is_some() && latent_pca.is_some() {
+        720
+    } else {
+        1050
+    };
+    let latent_pca_view = match (&latent_pca, &pheno) {
+        (Some(features), Some(pheno)) => {
+            let mut plot = latent_plot(
+                features,
+                inputs
+                    .latent_pca
+                    .as_deref()
+                    .unwrap_or(Path::new("latent PCA")),
+                pheno,
+                &inputs.diagnosis_column,
+                options.max_latent_points,
+            )?;
+            plot.width = latent_width;
+            let f = w.figure("latent_pca", &plot, format!("Latent space, PCA: the first two principal components of each structure's bottleneck vectors, coloured by {}; at most {} subjects per panel.", inputs.diagnosis_column, options.max_latent_points))?;
+            step("latent PCA");
+            Some(f)
+        }
+        _ => None,
+    };
     let latent_view = match (&latent, &pheno) {
         (Some(features), Some(pheno)) => {
-            let plot = latent_plot(
+            let mut plot = latent_plot(
                 features,
                 inputs.latent.as_deref().unwrap_or(Path::new("latent")),
                 pheno,
                 &inputs.diagnosis_column,
                 options.max_latent_points,
             )?;
-            let f = w.figure("latent", &plot, format!("Latent space: the first two feature columns of each structure, coloured by {}; at most {} subjects per panel.", inputs.diagnosis_column, options.max_latent_points))?;
+            plot.width = latent_width;
+            let what = if features.feature_names.first().map(String::as_str) == Some("tsne_1") {
+                "Latent space, t-SNE of each structure's bottleneck vectors"
+            } else {
+                "Latent space: the first two feature columns of each structure"
+            };
+            let f = w.figure(
+                "latent",
+                &plot,
+                format!(
+                    "{what}, coloured by {}; at most {} subjects per panel.",
+                    inputs.diagnosis_column, options.max_latent_points
+                ),
+            )?;
             step("latent scatter");
             Some(f)
         }
@@ -509,6 +558,7 @@ pub fn build(
         grid: grid_view,
         pca_variance,
         latent: latent_view,
+        latent_pca: latent_pca_view,
         assoc: assoc_view,
         comparison: comparison_view,
         mmd: mmd_view,

@@ -42,6 +42,8 @@ struct Settings {
     permutations: u32,
     genotype_pcs: u32,
     png: bool,
+    /// Subjects per structure in the report's t-SNE view (exact t-SNE is O(n²)).
+    tsne_subjects: u32,
 }
 
 impl Settings {
@@ -57,6 +59,7 @@ impl Settings {
                 permutations: 499,
                 genotype_pcs: 5,
                 png: false,
+                tsne_subjects: 200,
             }
         } else {
             Self {
@@ -69,6 +72,7 @@ impl Settings {
                 permutations: 999,
                 genotype_pcs: 10,
                 png: true,
+                tsne_subjects: 500,
             }
         }
     }
@@ -110,6 +114,9 @@ phenotypes = ["null_trait"]
 
 [report]
 png = {png}
+
+[latent]
+max_subjects = {tsne_subjects}
 "#,
             train_subjects = self.train_subjects,
             feature_maps = self.feature_maps,
@@ -118,6 +125,7 @@ png = {png}
             genotype_pcs = self.genotype_pcs,
             permutations = self.permutations,
             png = self.png,
+            tsne_subjects = self.tsne_subjects,
         )
     }
 }

@@ -1,5 +1,7 @@
 //! `biomarker-gwas encode`: bottleneck features of every subject × structure.
 
+mod sample;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -39,6 +41,10 @@ pub struct EncodeArgs {
     /// Perplexity of the t-SNE view (lowered to (n − 1)/3 for small structures).
     #[arg(long, default_value_t = 30.0)]
     pub perplexity: f64,
+    /// Most subjects per structure in the t-SNE view (exact t-SNE costs O(n²) per iteration):
+    /// larger structures keep this many rows, evenly spaced in the manifest's order.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(4..))]
+    pub tsne_max_subjects: u64,
 }
 
 /// Runs `encode`.
@@ -50,7 +56,7 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| ".".into());
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let params = serde_json::json!({ "model": args.model, "size": args.data.size, "device": args.data.device, "batch_size": args.batch_size });
+    let params = serde_json::json!({ "model": args.model, "size": args.data.size, "device": args.data.device, "batch_size": args.batch_size, "tsne": args.tsne, "perplexity": args.perplexity, "tsne_max_subjects": args.tsne_max_subjects });
     let mut manifest = run_manifest::start("encode", params);
     manifest.add_input(&args.model.join("model.safetensors"))?;
     let device = parse_device(&args.data.device)?;
@@ -83,9 +89,15 @@ pub fn run(args: EncodeArgs) -> anyhow::Result<()> {
             perplexity: args.perplexity,
             ..Default::default()
         };
-        let view = manifest.time("t-SNE", || {
-            biomarker_deep::latent::tsne_table(&table, options)
-        })?;
+        let (subset, cut) = sample::subsample(&table, args.tsne_max_subjects as usize);
+        if cut {
+            tracing::info!(
+                max = args.tsne_max_subjects,
+                "t-SNE of at most {} subjects per structure",
+                args.tsne_max_subjects
+            );
+        }
+        let view = manifest.time("t-SNE", || sample::tsne_view(&subset, options))?;
         view.write(path)?;
         manifest.add_output(path)?;
     }

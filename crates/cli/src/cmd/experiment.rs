@@ -5,9 +5,11 @@
 //! (reconstruction Dice and MSE, class accuracy, volume R² within structure) and the downstream
 //! value of the features, computed by the `pca` and `assoc` code (see [`downstream`]): PC1's
 //! |correlation| with volume and with age, and the cross-validated AD vs CN AUC, each averaged
-//! over structures.
+//! over structures. Transfer-learning rows of a grid file add their head's test metrics (see
+//! [`transfer_row`]).
 
 mod downstream;
+pub mod transfer_row;
 
 use std::path::PathBuf;
 
@@ -42,7 +44,10 @@ pub struct ExperimentArgs {
     pub age_column: String,
     /// A grid spec replacing the default design: one run per line, `NAME` followed by
     /// `train` options (e.g. `convex07 --tasks recon,class --balance convex --alpha 0.7`);
-    /// each row starts from this command's model options.
+    /// each row starts from this command's model options. A row with `--head-target` trains a
+    /// classifier head (transfer learning, auxiliary tasks), `--init-encoder @NAME` starting
+    /// from the model of the earlier row NAME; its test AUC, accuracy, sensitivity and
+    /// specificity go to results.tsv's head_* columns.
     #[arg(long)]
     pub grid: Option<std::path::PathBuf>,
     /// Case/control column of AD vs CN (1/2 or 0/1 coded, other diagnoses missing).
@@ -144,6 +149,10 @@ fn num(v: f64) -> String {
 
 /// Runs `experiment`.
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.model.variants.head_target.is_none(),
+        "--head-target belongs on a row of `experiment --grid` (see docs/methods/model-variants.md), not on the whole experiment"
+    );
     let device = parse_device(&args.data.device)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -183,6 +192,9 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         "pc1_age_abs_r",
         "ad_auc_cv",
     ]
+    .into_iter()
+    .chain(transfer_row::HEAD_COLUMNS)
+    .collect::<Vec<_>>()
     .join("\t")];
     let runs: Vec<(GridRun, ModelArgs)> = match &args.grid {
         Some(path) => super::experiment_grid::read_grid(path, &args.model)?,
@@ -194,7 +206,18 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     for (g, row_model) in runs {
         let dir = args.out.join("runs").join(&g.name);
         let done = dir.join("test_metrics.json");
-        let eval: Evaluation = if done.exists() {
+        // A transfer-learning row trains a classifier head instead of the autoencoder tasks.
+        let head = row_model.variants.head_target.is_some();
+        let head_cells = if head {
+            manifest.time(&g.name, || {
+                transfer_row::run(&args, &g.name, &row_model, &dir)
+            })?
+        } else {
+            transfer_row::na_cells()
+        };
+        let eval: Evaluation = if head {
+            Evaluation::default()
+        } else if done.exists() {
             tracing::info!(run = g.name, "finished before; skipped");
             serde_json::from_str(&std::fs::read_to_string(&done)?)
                 .with_context(|| format!("reading {}", done.display()))?
@@ -217,14 +240,20 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         let table = encode(&loaded, &data, None, row_model.batch_size, |_| {})?;
         let value = downstream::evaluate(&table, &dir, &targets)
             .with_context(|| format!("downstream value of run {}", g.name))?;
-        let has = |t: Task| g.tasks.contains(&t);
+        let has = |t: Task| !head && g.tasks.contains(&t);
         let fmt = |ok: bool, v: f64| if ok { format!("{v:.6}") } else { "NA".into() };
         let tasks: Vec<&str> = g.tasks.iter().map(|t| t.name()).collect();
-        let balance = super::experiment_grid::balance_name(&g.balance);
+        let (tasks, balance) = if head {
+            ("head".to_string(), "NA".to_string())
+        } else {
+            (
+                tasks.join(","),
+                super::experiment_grid::balance_name(&g.balance),
+            )
+        };
         lines.push(format!(
-            "{}\t{}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{tasks}\t{balance}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{head_cells}",
             g.name,
-            tasks.join(","),
             fmt(has(Task::Recon), eval.dice),
             fmt(has(Task::Recon), eval.recon_mse),
             fmt(has(Task::Class), eval.accuracy),

@@ -3,7 +3,9 @@
 //! `train`'s (`--tasks`, `--balance`, `--weights` and every model option, e.g.
 //! `convex07 --tasks recon,class --balance convex --alpha 0.7` or
 //! `sparse --l1 0.01 --recon-loss dice-tpr`). A row starts from the experiment's own model
-//! options; what the row names replaces them.
+//! options; what the row names replaces them. A row with `--head-target` trains a classifier
+//! head (see [`super::experiment::transfer_row`]); its `--init-encoder @NAME` names an
+//! earlier row.
 
 use std::path::Path;
 
@@ -82,6 +84,30 @@ fn base_tokens(m: &ModelArgs) -> Vec<(&'static str, Vec<String>)> {
             one("context-mode", value_name(&m.variants.context_mode)),
         ),
     ];
+    // Transfer-learning options a row without them inherits (harmless for autoencoder rows).
+    tokens.push((
+        "freeze_epochs",
+        one("freeze-epochs", m.variants.freeze_epochs.to_string()),
+    ));
+    tokens.push((
+        "encoder_lr_factor",
+        one(
+            "encoder-lr-factor",
+            m.variants.encoder_lr_factor.to_string(),
+        ),
+    ));
+    if let Some(p) = &m.variants.pheno {
+        tokens.push(("pheno", one("pheno", p.display().to_string())));
+    }
+    if !m.variants.aux_pheno.is_empty() {
+        let t = m
+            .variants
+            .aux_pheno
+            .iter()
+            .flat_map(|p| ["--aux-pheno".to_string(), p.display().to_string()])
+            .collect();
+        tokens.push(("aux_pheno", t));
+    }
     if !m.variants.context_structures.is_empty() {
         tokens.push((
             "context_structures",
@@ -96,6 +122,13 @@ pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, 
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut runs: Vec<(GridRun, ModelArgs)> = Vec::new();
+    // Every row's name and line, so `--init-encoder @NAME` can tell a later row from none.
+    let all_names: Vec<(String, usize)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim().starts_with('#'))
+        .filter_map(|(i, l)| l.split_whitespace().next().map(|n| (n.to_string(), i + 1)))
+        .collect();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -134,11 +167,9 @@ pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, 
             .map_err(|e| anyhow::anyhow!("{}: {}", at(), e.render()))?;
         let row =
             GridRowArgs::from_arg_matches(&m).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
-        anyhow::ensure!(
-            row.model.variants.head_target.is_none(),
-            "{}: transfer-learning rows (--head-target) are run with `train --head-target`, not in the experiment grid",
-            at()
-        );
+        if row.model.variants.head_target.is_some() {
+            check_transfer_row(&row.model, &name, &runs, &all_names).with_context(at)?;
+        }
         let tasks = parse_tasks(&row.task.tasks).with_context(at)?;
         let balance = balance_config(row.task.balance, &row.model, &row.task.weights);
         biomarker_deep::balance::Balancer::new(balance.clone(), tasks.len()).with_context(at)?;
@@ -155,6 +186,33 @@ pub fn read_grid(path: &Path, base: &ModelArgs) -> anyhow::Result<Vec<(GridRun, 
     }
     anyhow::ensure!(!runs.is_empty(), "{}: no runs", path.display());
     Ok(runs)
+}
+
+/// A transfer-learning row's options: valid head training, and an `--init-encoder @NAME`
+/// that names an earlier row.
+fn check_transfer_row(
+    model: &ModelArgs,
+    name: &str,
+    earlier: &[(GridRun, ModelArgs)],
+    all: &[(String, usize)],
+) -> anyhow::Result<()> {
+    super::train_variants::transfer_config(model).validate()?;
+    let init = model.variants.init_encoder.as_deref();
+    if let Some(source) = super::experiment::transfer_row::row_reference(init) {
+        if earlier.iter().any(|(r, _)| r.name == source) {
+            return Ok(());
+        }
+        if source == name {
+            anyhow::bail!("--init-encoder @{source}: a row cannot start from itself");
+        }
+        match all.iter().find(|(n, _)| *n == source) {
+            Some((_, line)) => anyhow::bail!(
+                "--init-encoder @{source}: row {source:?} comes later (line {line}); a row can start only from an earlier row"
+            ),
+            None => anyhow::bail!("--init-encoder @{source}: no row named {source:?}"),
+        }
+    }
+    Ok(())
 }
 
 /// Short name of a task weighting for the results table.
@@ -217,5 +275,47 @@ mod tests {
         assert!(err.contains("grid.txt:1"), "{err}");
         std::fs::write(&path, "a --l1 0.1\na --l1 0.2\n").unwrap();
         assert!(read_grid(&path, &base()).is_err());
+    }
+
+    #[test]
+    fn transfer_rows_start_from_earlier_rows_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grid.txt");
+        std::fs::write(
+            &path,
+            "ae --tasks recon\n\
+             head --head-target dx --init-encoder @ae --freeze-epochs 2 --aux-columns sex --feed-aux\n",
+        )
+        .unwrap();
+        let mut base = base();
+        base.variants.pheno = Some("pheno.tsv".into());
+        let runs = read_grid(&path, &base).unwrap();
+        let m = &runs[1].1;
+        assert_eq!(m.variants.head_target.as_deref(), Some("dx"));
+        assert_eq!(m.variants.init_encoder.as_deref(), Some(Path::new("@ae")));
+        assert_eq!(m.variants.freeze_epochs, 2);
+        assert_eq!(m.variants.aux_columns, vec!["sex".to_string()]);
+        assert!(m.variants.feed_aux);
+        // Inherited from the experiment's options.
+        assert_eq!(m.variants.pheno.as_deref(), Some(Path::new("pheno.tsv")));
+        for (grid, wanted) in [
+            (
+                "head --head-target dx --init-encoder @ae\nae --tasks recon\n",
+                "grid.txt:1: --init-encoder @ae: row \"ae\" comes later (line 2)",
+            ),
+            (
+                "ae --tasks recon\nhead --head-target dx --init-encoder @nope\n",
+                "grid.txt:2: --init-encoder @nope: no row named \"nope\"",
+            ),
+            (
+                "head --head-target dx --init-encoder @head\n",
+                "grid.txt:1: --init-encoder @head: a row cannot start from itself",
+            ),
+            ("a --aux-columns sex\n", "grid.txt:1"),
+        ] {
+            std::fs::write(&path, grid).unwrap();
+            let err = format!("{:#}", read_grid(&path, &base).unwrap_err());
+            assert!(err.contains(wanted), "{err}");
+        }
     }
 }

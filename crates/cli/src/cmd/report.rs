@@ -1,6 +1,8 @@
 //! `biomarker-gwas report`: Manhattan, QQ, regional, training and PCA figures, the top-loci
 //! table and one self-contained `report.html` from whatever study outputs are given.
 
+mod latent_pca;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -35,6 +37,11 @@ pub struct ReportArgs {
     /// latent-space scatter; needs --pheno.
     #[arg(long, requires = "pheno")]
     pub latent: Option<PathBuf>,
+    /// Deep features (the FeatureTable of `encode`): the first two principal components of
+    /// each structure's bottleneck vectors (written to latent_pca.tsv) make a PCA view of the
+    /// latent space, drawn beside the --latent view (e.g. `encode --tsne`); needs --pheno.
+    #[arg(long, requires = "pheno")]
+    pub latent_features: Option<PathBuf>,
     /// Phenotype/covariate table holding the diagnosis that colours the latent scatter.
     #[arg(long)]
     pub pheno: Option<PathBuf>,
@@ -130,6 +137,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         "comparison": list(&args.comparison),
         "mmd": list(&args.mmd),
         "latent": opt(&args.latent),
+        "latent_features": opt(&args.latent_features),
         "pheno": opt(&args.pheno),
         "diagnosis_column": args.diagnosis_column,
         "pca_variance": opt(&args.pca_variance),
@@ -152,12 +160,22 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         "max_table_rows": args.max_table_rows,
     });
     let mut manifest = run_manifest::start("report", parameters);
+    let latent_pca = match &args.latent_features {
+        Some(features) => {
+            manifest.add_input(features)?;
+            let path = manifest.time("latent PCA", || latent_pca::write(features, &args.out))?;
+            manifest.add_output(&path)?;
+            Some(path)
+        }
+        None => None,
+    };
     let inputs = StudyInputs {
         gwas: args.gwas,
         assoc: args.assoc,
         comparison: args.comparison,
         mmd: args.mmd,
         latent: args.latent,
+        latent_pca,
         pheno: args.pheno,
         diagnosis_column: args.diagnosis_column,
         variance: args.pca_variance,

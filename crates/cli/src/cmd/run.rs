@@ -161,9 +161,10 @@ pub fn run_study(cfg: &StudyConfig) -> anyhow::Result<StudyRun> {
         }
     };
 
-    // 2. Encoding every subject × structure.
+    // 2. Encoding every subject × structure (and, with `[latent]`, their t-SNE view).
     let features = at.encode.join("features.tsv");
-    let argv = Argv::default()
+    let tsne = cfg.latent.as_ref().map(|_| at.encode.join("tsne.tsv"));
+    let mut argv = Argv::default()
         .path("model", &model_dir)
         .path("images", &d.images)
         .path("labels", &d.labels)
@@ -180,6 +181,12 @@ pub fn run_study(cfg: &StudyConfig) -> anyhow::Result<StudyRun> {
         .opt("batch-size", cfg.encode.batch_size)
         .opt("device", t.device.as_ref())
         .path("out", &features);
+    if let (Some(path), Some(l)) = (&tsne, &cfg.latent) {
+        argv = argv
+            .path("tsne", path)
+            .opt("perplexity", l.perplexity)
+            .opt("tsne-max-subjects", l.max_subjects);
+    }
     let mut inputs = vec![
         model_dir.join("model.safetensors"),
         model_dir.join("model.json"),
@@ -192,7 +199,9 @@ pub fn run_study(cfg: &StudyConfig) -> anyhow::Result<StudyRun> {
         dir: at.encode.clone(),
         parameters: argv.to_json(),
         inputs,
-        outputs: vec![features.clone()],
+        outputs: std::iter::once(features.clone())
+            .chain(tsne.clone())
+            .collect(),
     };
     steps.push((
         "encode",
@@ -367,13 +376,18 @@ pub fn run_study(cfg: &StudyConfig) -> anyhow::Result<StudyRun> {
         .path("gwas", &gwas)
         .path("assoc", &at.assoc.join("assoc.parquet"))
         .path("mmd", &mmd)
-        .path("latent", &features)
         .path("pheno", &d.phenotypes)
         .arg("diagnosis-column", &d.diagnosis_column)
         .path("bfile", &d.bfile)
         .opt("title", r.title.as_ref())
         .opt("loci-p", r.loci_p)
         .switch("no-png", r.png == Some(false));
+    // With `[latent]`: the t-SNE beside the PCA of the bottleneck; else the first two
+    // bottleneck columns.
+    argv = match &tsne {
+        Some(path) => argv.path("latent", path).path("latent-features", &features),
+        None => argv.path("latent", &features),
+    };
     if let Some(c) = &comparison {
         argv = argv.path("comparison", c);
     }
@@ -394,6 +408,7 @@ pub fn run_study(cfg: &StudyConfig) -> anyhow::Result<StudyRun> {
         fam,
     ];
     inputs.extend(comparison.clone());
+    inputs.extend(tsne.clone());
     inputs.extend(training_log.is_file().then(|| training_log.clone()));
     inputs.extend(manifests);
     let report_html = at.report.join("report.html");

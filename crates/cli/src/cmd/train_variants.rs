@@ -21,7 +21,7 @@ use biomarker_deep::transfer::{
 use biomarker_deep::variants::Variants;
 use clap::Args;
 
-use super::train::{load_and_split, write_split, TrainArgs};
+use super::train::{load_and_split, write_split, ModelArgs, TrainArgs};
 use crate::progress::bar;
 use crate::run_manifest;
 
@@ -293,23 +293,29 @@ fn aux_heads(
     Ok((heads, selection))
 }
 
+/// The transfer-learning options of `model` (checked by `TransferConfig::validate`).
+pub fn transfer_config(model: &ModelArgs) -> TransferConfig {
+    let v = &model.variants;
+    TransferConfig {
+        hidden: model.head_hidden,
+        freeze_epochs: v.freeze_epochs,
+        epochs: model.epochs,
+        encoder_lr_factor: v.encoder_lr_factor,
+        optimizer: AdamWConfig {
+            lr: model.lr,
+            weight_decay: model.weight_decay,
+            ..AdamWConfig::default()
+        },
+        batch_size: model.batch_size,
+        seed: model.seed,
+    }
+}
+
 /// Runs `train --head-target`: the transfer-learning path.
 pub fn run_transfer(args: &TrainArgs) -> anyhow::Result<()> {
     let v = &args.model.variants;
     let device = parse_device(&args.data.device)?;
-    let config = TransferConfig {
-        hidden: args.model.head_hidden,
-        freeze_epochs: v.freeze_epochs,
-        epochs: args.model.epochs,
-        encoder_lr_factor: v.encoder_lr_factor,
-        optimizer: AdamWConfig {
-            lr: args.model.lr,
-            weight_decay: args.model.weight_decay,
-            ..AdamWConfig::default()
-        },
-        batch_size: args.model.batch_size,
-        seed: args.model.seed,
-    };
+    let config = transfer_config(&args.model);
     config.validate()?;
     let pre = v.init_encoder.as_deref().map(pretrained).transpose()?;
     let params = serde_json::json!({

@@ -313,6 +313,7 @@ pub fn study_inputs(dir: &Path, with_bfile: bool) -> StudyInputs {
         comparison: vec![comparison_path],
         mmd: vec![mmd_path],
         latent: Some(latent_path),
+        latent_pca: None,
         pheno: Some(pheno_path),
         diagnosis_column: "diagnosis".into(),
         variance: Some(var_path),
@@ -499,4 +500,79 @@ fn ld_r2_matches_plink_1_9() {
     // PLINK prints 6 significant digits
     assert!(max_abs < 5e-6, "max |r² − PLINK 1.9| = {max_abs}");
     eprintln!("LD r²: {n} pairs, max |diff| vs PLINK 1.9 = {max_abs:e}");
+}
+
+#[test]
+fn latent_pca_and_tsne_views_sit_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pheno = String::from("IID\tdx\n");
+    let mut pcs = FeatureTable::new(vec!["PC1".into(), "PC2".into()]);
+    let mut tsne = FeatureTable::new(vec!["tsne_1".into(), "tsne_2".into()]);
+    let mut rng = Rng::new(9);
+    for i in 0..30 {
+        pheno.push_str(&format!("s{i}\t{}\n", ["CN", "AD"][i % 2]));
+        for s in ["ball", "box"] {
+            let id = SampleId::new(format!("s{i}"));
+            pcs.push(
+                id.clone(),
+                s,
+                &[rng.uniform() + (i % 2) as f64, rng.uniform()],
+            );
+            tsne.push(id, s, &[rng.uniform(), rng.uniform() - (i % 2) as f64]);
+        }
+    }
+    let (pca_path, tsne_path, pheno_path) = (
+        dir.path().join("pca.tsv"),
+        dir.path().join("tsne.tsv"),
+        dir.path().join("pheno.tsv"),
+    );
+    pcs.write(&pca_path).unwrap();
+    tsne.write(&tsne_path).unwrap();
+    std::fs::write(&pheno_path, pheno).unwrap();
+    let out = dir.path().join("report");
+    std::fs::create_dir_all(&out).unwrap();
+    let inputs = StudyInputs {
+        latent: Some(tsne_path),
+        latent_pca: Some(pca_path),
+        pheno: Some(pheno_path),
+        diagnosis_column: "dx".into(),
+        ..StudyInputs::default()
+    };
+    let options = StudyOptions {
+        out_dir: out.clone(),
+        png: false,
+        ..StudyOptions::default()
+    };
+    let outputs = build(&inputs, &options, &mut |_, _, _| {}).unwrap();
+    assert_eq!(outputs.sections, ["inputs", "pca"]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let pair = &html[html
+        .find("<div class=\"pair\" data-figure=\"latent\">")
+        .unwrap()..];
+    let pair = &pair[..pair.find("</div>").unwrap()];
+    let pca_at = pair.find("data-view=\"pca\"").expect("PCA view");
+    let tsne_at = pair.find("data-view=\"latent\"").expect("t-SNE view");
+    assert!(pca_at < tsne_at);
+    assert_eq!(pair.matches("<svg").count(), 2);
+    assert!(pair.contains("Latent space, PCA: the first two principal components"));
+    assert!(pair.contains("Latent space, t-SNE of each structure"));
+    assert!(pair.contains("coloured by dx"));
+    for (file, axis) in [("latent_pca.svg", "PC2"), ("latent.svg", "tsne_2")] {
+        let svg = std::fs::read_to_string(out.join(file)).unwrap();
+        assert!(svg.contains("width=\"720\""), "{file}: half width");
+        assert!(svg.contains(axis), "{file}: axis {axis}");
+        // Both panels and a point per subject and structure.
+        assert!(
+            svg.contains("\nball\n</text>") && svg.contains("\nbox\n</text>"),
+            "{file}"
+        );
+        assert_eq!(svg.matches("<circle").count(), 2 * 30 + 2, "{file}");
+    }
+    // Either view alone needs the phenotypes.
+    let inputs = StudyInputs {
+        latent_pca: inputs.latent_pca.clone(),
+        ..StudyInputs::default()
+    };
+    let err = build(&inputs, &options, &mut |_, _, _| {}).unwrap_err();
+    assert!(err.to_string().contains("--pheno"), "{err}");
 }

@@ -38,6 +38,8 @@ pub struct StudyConfig {
     /// The HTML report.
     #[serde(default)]
     pub report: ReportConfig,
+    /// Latent-space views (t-SNE beside PCA) in the report; absent: no t-SNE.
+    pub latent: Option<LatentConfig>,
 }
 
 fn default_out() -> PathBuf {
@@ -269,6 +271,19 @@ pub struct ReportConfig {
     pub png: Option<bool>,
 }
 
+/// `[latent]`: when present, `encode` also writes the t-SNE of each structure's bottleneck
+/// vectors (`encode --tsne`) and the report draws it beside their first two principal
+/// components (`report --latent-features`), coloured by `[data] diagnosis_column`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatentConfig {
+    /// Perplexity of the t-SNE (`encode --perplexity`, default 30).
+    pub perplexity: Option<f64>,
+    /// Most subjects per structure in the t-SNE, evenly spaced in the manifest
+    /// (`encode --tsne-max-subjects`, default 1000): exact t-SNE costs O(n²) per iteration.
+    pub max_subjects: Option<u64>,
+}
+
 impl StudyConfig {
     /// Reads `path`; relative paths in it become relative to its folder. Errors name the file
     /// and the key.
@@ -378,6 +393,11 @@ mod tests {
         );
         assert_eq!(cfg.scan.phenotypes, ["null_trait"]);
         assert_eq!(cfg.report.loci_p, Some(5e-8));
+        let latent = cfg.latent.unwrap();
+        assert_eq!(
+            (latent.perplexity, latent.max_subjects),
+            (Some(30.0), Some(1000))
+        );
     }
 
     #[test]
@@ -391,6 +411,15 @@ mod tests {
         assert_eq!(cfg.assoc.covariates, ["age", "sex"]);
         assert_eq!(cfg.scan.covariates, ["age", "sex"]);
         assert_eq!(cfg.pca.genotype_pcs, 10);
+        assert!(cfg.latent.is_none());
+        let cfg = StudyConfig::parse(&format!("{DATA}[latent]\n"), Path::new("s.toml")).unwrap();
+        let latent = cfg.latent.unwrap();
+        assert_eq!((latent.perplexity, latent.max_subjects), (None, None));
+        let e = err(&format!("{DATA}[latent]\nsubjects = 5\n"));
+        assert!(
+            e.contains("unknown field `subjects`") && e.contains("max_subjects"),
+            "{e}"
+        );
     }
 
     #[test]
