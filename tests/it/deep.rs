@@ -93,6 +93,48 @@ pub(crate) fn tiny_args<'a>(
     args
 }
 
+/// A subject table for the tiny cohort's transfer tests, written into `dir`: `big_ball`
+/// (radius index ≥ 2, the head's target), `ball_r` (the radius index itself: a related
+/// auxiliary column) and `parity` (the subject number's parity: an unrelated one).
+pub(crate) fn ball_pheno(dir: &Path) -> PathBuf {
+    let mut pheno = String::from("IID\tbig_ball\tball_r\tparity\n");
+    for s in 0..12 {
+        pheno.push_str(&format!(
+            "S{s}\t{}\t{}\t{}\n",
+            u8::from(s % 4 >= 2),
+            s % 4,
+            s % 2
+        ));
+    }
+    let path = dir.join("pheno.tsv");
+    std::fs::write(&path, pheno).unwrap();
+    path
+}
+
+/// Runs `experiment --grid` with the rows `grid` on the tiny cohort in `sim` for `epochs`
+/// epochs into `dir/exp` and returns its results.tsv.
+pub(crate) fn grid_results(
+    dir: &Path,
+    sim: &str,
+    epochs: &str,
+    grid: &str,
+    extra: &[&str],
+) -> String {
+    let grid_path = dir.join("grid.txt");
+    std::fs::write(&grid_path, grid).unwrap();
+    let exp = dir.join("exp");
+    let mut options = vec!["--grid", crate::s(&grid_path)];
+    options.extend_from_slice(extra);
+    run(&tiny_args(
+        "experiment",
+        sim,
+        crate::s(&exp),
+        epochs,
+        &options,
+    ));
+    std::fs::read_to_string(exp.join("results.tsv")).unwrap()
+}
+
 #[test]
 fn train_resume_encode_and_experiment() {
     let dir = tempfile::tempdir().unwrap();

@@ -94,22 +94,15 @@ fn cross_stitch_train_encode_transfer_and_grid() {
     assert!(e.contains("off-diagonal") && e.contains("1.5"), "{e}");
 
     // Hard and cross-stitch sharing as grid rows.
-    let grid = dir.path().join("grid.txt");
-    std::fs::write(
-        &grid,
+    let table = crate::deep::grid_results(
+        dir.path(),
+        sim,
+        "1",
         "hard --tasks recon,class,volume --balance equal\n\
          stitch --tasks recon,class,volume --balance uncertainty --sharing cross-stitch\n",
-    )
-    .unwrap();
+        &[],
+    );
     let exp = dir.path().join("exp");
-    run(&tiny_args(
-        "experiment",
-        sim,
-        crate::s(&exp),
-        "1",
-        &["--grid", crate::s(&grid)],
-    ));
-    let table = std::fs::read_to_string(exp.join("results.tsv")).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{table}");
     assert!(rows[1].starts_with("stitch\t"), "{table}");

@@ -63,17 +63,7 @@ fn variants_train_transfer_and_grid() {
 
     // Transfer: big ball (radius index ≥ 2) vs small, with the ball radius itself (related)
     // and the subject number's parity (unrelated) as auxiliary candidates.
-    let mut pheno = String::from("IID\tbig_ball\tball_r\tparity\n");
-    for s in 0..12 {
-        pheno.push_str(&format!(
-            "S{s}\t{}\t{}\t{}\n",
-            u8::from(s % 4 >= 2),
-            s % 4,
-            s % 2
-        ));
-    }
-    let pheno_path = dir.path().join("pheno.tsv");
-    std::fs::write(&pheno_path, pheno).unwrap();
+    let pheno_path = crate::deep::ball_pheno(dir.path());
     let head = dir.path().join("head");
     let args = tiny_args(
         "train",
@@ -227,25 +217,18 @@ fn variants_train_transfer_and_grid() {
     }
 
     // Variants as experiment rows.
-    let grid = dir.path().join("grid.txt");
-    std::fs::write(
-        &grid,
+    let table = crate::deep::grid_results(
+        dir.path(),
+        sim,
+        "1",
         "# variants\nconvex --tasks recon,class --balance convex --alpha 0.7\n\
          sparse --tasks recon --l1 0.05 --recon-loss dice-tpr\n\
          residual --tasks recon --architecture strided-residual --dropout 0.1\n\
          wm-in --tasks recon --context-structures box --context-mode input\n\
          wm-out --tasks recon --context-structures box --context-mode output\n",
-    )
-    .unwrap();
+        &[],
+    );
     let exp = dir.path().join("exp");
-    run(&tiny_args(
-        "experiment",
-        sim,
-        crate::s(&exp),
-        "1",
-        &["--grid", crate::s(&grid)],
-    ));
-    let table = std::fs::read_to_string(exp.join("results.tsv")).unwrap();
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 5, "{table}");
     assert!(

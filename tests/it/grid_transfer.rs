@@ -38,17 +38,7 @@ fn grid_runs_transfer_and_aux_rows() {
     let sim = dir.path().to_str().unwrap();
     // Big ball (radius index ≥ 2) vs small; the radius itself is a related auxiliary column,
     // the subject number's parity an unrelated one.
-    let mut pheno = String::from("IID\tbig_ball\tball_r\tparity\n");
-    for s in 0..12 {
-        pheno.push_str(&format!(
-            "S{s}\t{}\t{}\t{}\n",
-            u8::from(s % 4 >= 2),
-            s % 4,
-            s % 2
-        ));
-    }
-    let pheno_path = dir.path().join("pheno.tsv");
-    std::fs::write(&pheno_path, pheno).unwrap();
+    let pheno_path = crate::deep::ball_pheno(dir.path());
     let grid = dir.path().join("grid.txt");
     std::fs::write(
         &grid,

@@ -19,9 +19,8 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2};
 
 use super::exp::exp;
-use super::logistic::{wald, LogisticFit};
-use crate::error::{AssocError, Result};
-use crate::linalg::{chol_solve, cholesky};
+use super::logistic::{newton_step, wald, LogisticFit};
+use crate::error::Result;
 
 /// Maximum Newton iterations, as [`super::LogisticOptions`]' default.
 const MAX_ITER: usize = 25;
@@ -412,18 +411,9 @@ fn newton(
         } else {
             full_iteration(nm, t, &beta, ws, generic, &mut h, &mut grad);
         }
-        if !cholesky(&mut h, p, 1e-13) {
-            return Err(AssocError::Regression("singular information matrix".into()));
-        }
-        delta.copy_from_slice(&grad);
-        chol_solve(&h, p, &mut delta);
-        let decrement: f64 = grad.iter().zip(&delta).map(|(a, b)| a * b).sum();
-        if !decrement.is_finite() {
+        let Some(decrement) = newton_step(&mut h, p, &grad, &mut delta, &mut beta)? else {
             break;
-        }
-        for (b, d) in beta.iter_mut().zip(&delta) {
-            *b += d;
-        }
+        };
         if decrement < tol {
             converged = true;
             break;

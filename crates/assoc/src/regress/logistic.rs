@@ -8,6 +8,32 @@ use ndarray::ArrayView2;
 use crate::error::{AssocError, Result};
 use crate::linalg::{chol_inverse, chol_solve, cholesky};
 
+/// One Newton–Raphson step of a likelihood fit: factors the information matrix `h` (p × p,
+/// in place), solves it for the step from the score `grad` (into `delta`), adds the step to
+/// `beta` and returns the Newton decrement `gradᵀ·step`; `None`, with `beta` unchanged, when
+/// the decrement is not finite.
+pub(crate) fn newton_step(
+    h: &mut [f64],
+    p: usize,
+    grad: &[f64],
+    delta: &mut [f64],
+    beta: &mut [f64],
+) -> Result<Option<f64>> {
+    if !cholesky(h, p, 1e-13) {
+        return Err(AssocError::Regression("singular information matrix".into()));
+    }
+    delta.copy_from_slice(grad);
+    chol_solve(h, p, delta);
+    let decrement: f64 = grad.iter().zip(delta.iter()).map(|(a, b)| a * b).sum();
+    if !decrement.is_finite() {
+        return Ok(None);
+    }
+    for (b, d) in beta.iter_mut().zip(delta.iter()) {
+        *b += d;
+    }
+    Ok(Some(decrement))
+}
+
 /// Options of [`logistic`].
 #[derive(Debug, Clone)]
 pub struct LogisticOptions {
@@ -210,18 +236,10 @@ pub fn logistic_cols(
                 h[b * p + a] = v;
             }
         }
-        if !cholesky(&mut h, p, 1e-13) {
-            return Err(AssocError::Regression("singular information matrix".into()));
-        }
-        let mut delta = g.clone();
-        chol_solve(&h, p, &mut delta);
-        let decrement: f64 = g.iter().zip(&delta).map(|(a, b)| a * b).sum();
-        if !decrement.is_finite() {
+        let mut delta = vec![0.0; p];
+        let Some(decrement) = newton_step(&mut h, p, &g, &mut delta, &mut beta)? else {
             break;
-        }
-        for (b, d) in beta.iter_mut().zip(&delta) {
-            *b += d;
-        }
+        };
         if decrement < tol {
             converged = true;
             break;

@@ -315,23 +315,18 @@ fn training_reduces_every_loss_under_each_weighting() {
         BalanceConfig::Uncertainty { lr: 0.01 },
     ] {
         let mut trainer = Trainer::new(stitch_config(balance.clone()), &Device::Cpu).unwrap();
-        let before = values(
-            trainer
-                .model
-                .params
-                .var("enc.stitch.1.alpha")
-                .unwrap()
-                .as_tensor(),
-        );
+        let alphas = |t: &Trainer| {
+            values(
+                t.model
+                    .params
+                    .var("enc.stitch.1.alpha")
+                    .unwrap()
+                    .as_tensor(),
+            )
+        };
+        let before = alphas(&trainer);
         assert_steps_reduce_every_loss(&mut trainer, &batch, 40, &format!("{balance:?}"));
-        let after = values(
-            trainer
-                .model
-                .params
-                .var("enc.stitch.1.alpha")
-                .unwrap()
-                .as_tensor(),
-        );
+        let after = alphas(&trainer);
         assert_ne!(before, after, "{balance:?}: the alphas did not learn");
         if let BalanceConfig::GradNorm { .. } = balance {
             let sum: f64 = trainer.balancer.weights().iter().sum();
@@ -346,7 +341,6 @@ fn training_reduces_every_loss_under_each_weighting() {
 /// the same folder is refused.
 #[test]
 fn resume_is_exact_and_a_changed_sharing_is_refused() {
-    use biomarker_deep::train::{fit, FitOptions, NoProgress, RunPaths};
     let data = toy_dataset(6, 3);
     let split = data.split(0.2, 0.0, 5).unwrap();
     let mut config = stitch_config(BalanceConfig::GradNorm {
@@ -357,18 +351,7 @@ fn resume_is_exact_and_a_changed_sharing_is_refused() {
     config.model.dropout = 0.2;
     config.epochs = 2;
     let run = |config: &TrainConfig, dir: &std::path::Path, resume: bool, max: Option<usize>| {
-        fit(
-            config.clone(),
-            &data,
-            &split,
-            &RunPaths { dir: dir.into() },
-            &Device::Cpu,
-            &FitOptions {
-                resume,
-                max_epochs_this_call: max,
-            },
-            &NoProgress,
-        )
+        crate::train::fit_in(config, &data, &split, dir, resume, max)
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let full = run(&config, a.path(), false, None).unwrap();

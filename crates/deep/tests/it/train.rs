@@ -16,7 +16,7 @@ use crate::common::{
 };
 
 /// Trains `config` on `data` into `dir` (fresh, or resuming), returning the fit or its error.
-fn fit_in(
+pub fn fit_in(
     config: &TrainConfig,
     data: &biomarker_deep::data::Dataset,
     split: &[Split],

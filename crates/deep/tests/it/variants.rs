@@ -263,25 +263,12 @@ fn strided_residual_training_reduces_every_loss() {
 /// with the same weights as an uninterrupted one.
 #[test]
 fn strided_residual_resume_is_exact() {
-    use biomarker_deep::train::{fit, FitOptions, NoProgress, RunPaths};
     let data = toy_dataset(6, 3);
     let split = data.split(0.2, 0.0, 5).unwrap();
     let mut config = residual_config(0.3);
     config.epochs = 2;
     let run = |dir: &std::path::Path, resume: bool, max: Option<usize>| {
-        fit(
-            config.clone(),
-            &data,
-            &split,
-            &RunPaths { dir: dir.into() },
-            &Device::Cpu,
-            &FitOptions {
-                resume,
-                max_epochs_this_call: max,
-            },
-            &NoProgress,
-        )
-        .unwrap()
+        crate::train::fit_in(&config, &data, &split, dir, resume, max).unwrap()
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let full = run(a.path(), false, None);
