@@ -218,6 +218,28 @@ struct Pending {
     errcode: Vec<Option<String>>,
 }
 
+/// Sets cell `i` of a text column (`i` ≤ its length), reusing the string already there: the
+/// buffers keep their strings from batch to batch, so after the first batch a row costs no
+/// allocation.
+fn set_str(column: &mut Vec<Option<String>>, i: usize, value: &str) {
+    match column.get_mut(i) {
+        Some(Some(cell)) => {
+            cell.clear();
+            cell.push_str(value);
+        }
+        Some(cell) => *cell = Some(value.to_owned()),
+        None => column.push(Some(value.to_owned())),
+    }
+}
+
+/// Sets cell `i` of a column (`i` ≤ its length).
+fn set<T>(column: &mut Vec<T>, i: usize, value: T) {
+    match column.get_mut(i) {
+        Some(cell) => *cell = value,
+        None => column.push(value),
+    }
+}
+
 impl Pending {
     fn push(&mut self, v: &BimRecord, a1_alt: bool, r: &TestResult, ph: &PhenoInfo) {
         let (a1, omitted) = if a1_alt {
@@ -226,35 +248,43 @@ impl Pending {
             (&v.reference, &v.alt)
         };
         let some = |x: f64| x.is_finite().then_some(x);
+        let i = self.rows;
         self.rows += 1;
-        self.pheno.push(Some(ph.name.clone()));
-        self.chrom.push(Some(v.chrom.clone()));
-        self.pos.push(Some(v.pos));
-        self.id.push(Some(v.id.clone()));
-        self.reference.push(Some(v.reference.clone()));
-        self.alt.push(Some(v.alt.clone()));
-        self.a1.push(Some(a1.clone()));
-        self.omitted.push(Some(omitted.clone()));
-        self.a1_freq.push(some(r.a1_freq));
-        self.model
-            .push(Some(if ph.binary { "logistic" } else { "linear" }.into()));
-        self.firth.push(r.firth);
-        self.test.push(Some("ADD".into()));
-        self.obs_ct.push(Some(r.obs_ct as i64));
-        self.beta.push(some(r.beta));
-        self.se.push(some(r.se));
-        self.stat.push(some(r.stat));
-        self.p.push(some(r.ln_p.exp()));
-        self.log10p.push(some(log10p(r.ln_p)));
-        self.errcode.push(r.err.map(|e| e.as_str().to_owned()));
+        set_str(&mut self.pheno, i, &ph.name);
+        set_str(&mut self.chrom, i, &v.chrom);
+        set(&mut self.pos, i, Some(v.pos));
+        set_str(&mut self.id, i, &v.id);
+        set_str(&mut self.reference, i, &v.reference);
+        set_str(&mut self.alt, i, &v.alt);
+        set_str(&mut self.a1, i, a1);
+        set_str(&mut self.omitted, i, omitted);
+        set(&mut self.a1_freq, i, some(r.a1_freq));
+        set_str(
+            &mut self.model,
+            i,
+            if ph.binary { "logistic" } else { "linear" },
+        );
+        set(&mut self.firth, i, r.firth);
+        set_str(&mut self.test, i, "ADD");
+        set(&mut self.obs_ct, i, Some(r.obs_ct as i64));
+        set(&mut self.beta, i, some(r.beta));
+        set(&mut self.se, i, some(r.se));
+        set(&mut self.stat, i, some(r.stat));
+        set(&mut self.p, i, some(r.ln_p.exp()));
+        set(&mut self.log10p, i, some(log10p(r.ln_p)));
+        match r.err {
+            Some(e) => set_str(&mut self.errcode, i, e.as_str()),
+            None => set(&mut self.errcode, i, None),
+        }
     }
 
-    /// The rows as a GwasTable frame (columns in [`GwasTable::COLUMNS`] order); empties
-    /// the buffer.
-    fn take_frame(&mut self) -> Frame {
+    /// Writes the pending rows as one GwasTable frame (columns in [`GwasTable::COLUMNS`]
+    /// order) and keeps the column buffers, strings included, for the next batch.
+    fn write_to(&mut self, sink: &mut FrameSink) -> Result<()> {
         use std::mem::take as t;
         use ColumnData::{Bool, Str, F64, I64};
-        let data = [
+        let rows = self.rows;
+        let mut data = [
             Str(t(&mut self.pheno)),
             Str(t(&mut self.chrom)),
             I64(t(&mut self.pos)),
@@ -275,12 +305,58 @@ impl Pending {
             F64(t(&mut self.log10p)),
             Str(t(&mut self.errcode)),
         ];
-        self.rows = 0;
+        // Only a last, shorter batch leaves cells of an earlier one behind.
+        for d in &mut data {
+            match d {
+                Str(v) => v.truncate(rows),
+                F64(v) => v.truncate(rows),
+                I64(v) => v.truncate(rows),
+                Bool(v) => v.truncate(rows),
+            }
+        }
         let mut frame = Frame::default();
         for (name, d) in GwasTable::COLUMNS.iter().zip(data) {
             frame.push(*name, d);
         }
-        frame
+        let written = sink.write(&frame);
+        let mut columns = frame.columns.into_iter().map(|c| c.data);
+        let mut next = || columns.next().expect("one column per GwasTable column");
+        let str_of = |d: ColumnData| match d {
+            Str(v) => v,
+            _ => unreachable!("a text column"),
+        };
+        let f64_of = |d: ColumnData| match d {
+            F64(v) => v,
+            _ => unreachable!("a float column"),
+        };
+        let i64_of = |d: ColumnData| match d {
+            I64(v) => v,
+            _ => unreachable!("an integer column"),
+        };
+        self.pheno = str_of(next());
+        self.chrom = str_of(next());
+        self.pos = i64_of(next());
+        self.id = str_of(next());
+        self.reference = str_of(next());
+        self.alt = str_of(next());
+        self.a1 = str_of(next());
+        self.omitted = str_of(next());
+        self.a1_freq = f64_of(next());
+        self.model = str_of(next());
+        self.firth = match next() {
+            Bool(v) => v,
+            _ => unreachable!("a boolean column"),
+        };
+        self.test = str_of(next());
+        self.obs_ct = i64_of(next());
+        self.beta = f64_of(next());
+        self.se = f64_of(next());
+        self.stat = f64_of(next());
+        self.p = f64_of(next());
+        self.log10p = f64_of(next());
+        self.errcode = str_of(next());
+        self.rows = 0;
+        written.map_err(Into::into)
     }
 }
 
@@ -385,7 +461,7 @@ impl Outputs {
 
     fn flush_table(&mut self) -> Result<()> {
         if self.pending.rows > 0 {
-            self.sink.write(&self.pending.take_frame())?;
+            self.pending.write_to(&mut self.sink)?;
         }
         Ok(())
     }
