@@ -192,51 +192,53 @@ pub struct Outputs {
     pending: Pending,
 }
 
-/// GwasTable rows not yet written, column by column: rows are appended straight into the
-/// columns (no record per row to build, move and convert), on the writer's thread.
-#[derive(Default)]
+/// GwasTable rows not yet written, appended straight into the columns of one frame (no record
+/// per row to build, move and convert), on the writer's thread. The frame is kept from batch to
+/// batch, strings included: a row overwrites the strings of the row at its place in the
+/// previous batch, so after the first batch a row costs no allocation.
 struct Pending {
     rows: usize,
-    pheno: Vec<Option<String>>,
-    chrom: Vec<Option<String>>,
-    pos: Vec<Option<i64>>,
-    id: Vec<Option<String>>,
-    reference: Vec<Option<String>>,
-    alt: Vec<Option<String>>,
-    a1: Vec<Option<String>>,
-    omitted: Vec<Option<String>>,
-    a1_freq: Vec<Option<f64>>,
-    model: Vec<Option<String>>,
-    firth: Vec<Option<bool>>,
-    test: Vec<Option<String>>,
-    obs_ct: Vec<Option<i64>>,
-    beta: Vec<Option<f64>>,
-    se: Vec<Option<f64>>,
-    stat: Vec<Option<f64>>,
-    p: Vec<Option<f64>>,
-    log10p: Vec<Option<f64>>,
-    errcode: Vec<Option<String>>,
+    frame: Frame,
 }
 
-/// Sets cell `i` of a text column (`i` ≤ its length), reusing the string already there: the
-/// buffers keep their strings from batch to batch, so after the first batch a row costs no
-/// allocation.
-fn set_str(column: &mut Vec<Option<String>>, i: usize, value: &str) {
-    match column.get_mut(i) {
-        Some(Some(cell)) => {
-            cell.clear();
-            cell.push_str(value);
+impl Default for Pending {
+    fn default() -> Self {
+        Self {
+            rows: 0,
+            frame: GwasTable::frame_of(&[]),
         }
-        Some(cell) => *cell = Some(value.to_owned()),
-        None => column.push(Some(value.to_owned())),
     }
 }
 
-/// Sets cell `i` of a column (`i` ≤ its length).
-fn set<T>(column: &mut Vec<T>, i: usize, value: T) {
-    match column.get_mut(i) {
-        Some(cell) => *cell = value,
-        None => column.push(value),
+/// One cell of a GwasTable row.
+enum Cell<'a> {
+    Text(Option<&'a str>),
+    Float(Option<f64>),
+    Int(i64),
+    Flag(Option<bool>),
+}
+
+/// Sets cell `i` (≤ the column's length) of a column, reusing the string already there.
+fn put(column: &mut ColumnData, i: usize, cell: Cell<'_>) {
+    fn set<T>(column: &mut Vec<T>, i: usize, value: T) {
+        match column.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => column.push(value),
+        }
+    }
+    match (column, cell) {
+        (ColumnData::Str(v), Cell::Text(Some(text))) => match v.get_mut(i) {
+            Some(Some(slot)) => {
+                slot.clear();
+                slot.push_str(text);
+            }
+            _ => set(v, i, Some(text.to_owned())),
+        },
+        (ColumnData::Str(v), Cell::Text(None)) => set(v, i, None),
+        (ColumnData::F64(v), Cell::Float(x)) => set(v, i, x),
+        (ColumnData::I64(v), Cell::Int(x)) => set(v, i, Some(x)),
+        (ColumnData::Bool(v), Cell::Flag(x)) => set(v, i, x),
+        _ => unreachable!("cells in GwasTable::COLUMNS order"),
     }
 }
 
@@ -248,115 +250,47 @@ impl Pending {
             (&v.reference, &v.alt)
         };
         let some = |x: f64| x.is_finite().then_some(x);
-        let i = self.rows;
-        self.rows += 1;
-        set_str(&mut self.pheno, i, &ph.name);
-        set_str(&mut self.chrom, i, &v.chrom);
-        set(&mut self.pos, i, Some(v.pos));
-        set_str(&mut self.id, i, &v.id);
-        set_str(&mut self.reference, i, &v.reference);
-        set_str(&mut self.alt, i, &v.alt);
-        set_str(&mut self.a1, i, a1);
-        set_str(&mut self.omitted, i, omitted);
-        set(&mut self.a1_freq, i, some(r.a1_freq));
-        set_str(
-            &mut self.model,
-            i,
-            if ph.binary { "logistic" } else { "linear" },
-        );
-        set(&mut self.firth, i, r.firth);
-        set_str(&mut self.test, i, "ADD");
-        set(&mut self.obs_ct, i, Some(r.obs_ct as i64));
-        set(&mut self.beta, i, some(r.beta));
-        set(&mut self.se, i, some(r.se));
-        set(&mut self.stat, i, some(r.stat));
-        set(&mut self.p, i, some(r.ln_p.exp()));
-        set(&mut self.log10p, i, some(log10p(r.ln_p)));
-        match r.err {
-            Some(e) => set_str(&mut self.errcode, i, e.as_str()),
-            None => set(&mut self.errcode, i, None),
+        // In GwasTable::COLUMNS order.
+        let cells = [
+            Cell::Text(Some(&ph.name)),
+            Cell::Text(Some(&v.chrom)),
+            Cell::Int(v.pos),
+            Cell::Text(Some(&v.id)),
+            Cell::Text(Some(&v.reference)),
+            Cell::Text(Some(&v.alt)),
+            Cell::Text(Some(a1)),
+            Cell::Text(Some(omitted)),
+            Cell::Float(some(r.a1_freq)),
+            Cell::Text(Some(if ph.binary { "logistic" } else { "linear" })),
+            Cell::Flag(r.firth),
+            Cell::Text(Some("ADD")),
+            Cell::Int(r.obs_ct as i64),
+            Cell::Float(some(r.beta)),
+            Cell::Float(some(r.se)),
+            Cell::Float(some(r.stat)),
+            Cell::Float(some(r.ln_p.exp())),
+            Cell::Float(some(log10p(r.ln_p))),
+            Cell::Text(r.err.map(|e| e.as_str())),
+        ];
+        for (column, cell) in self.frame.columns.iter_mut().zip(cells) {
+            put(&mut column.data, self.rows, cell);
         }
+        self.rows += 1;
     }
 
-    /// Writes the pending rows as one GwasTable frame (columns in [`GwasTable::COLUMNS`]
-    /// order) and keeps the column buffers, strings included, for the next batch.
+    /// Writes the pending rows and starts the next batch in the same buffers.
     fn write_to(&mut self, sink: &mut FrameSink) -> Result<()> {
-        use std::mem::take as t;
-        use ColumnData::{Bool, Str, F64, I64};
-        let rows = self.rows;
-        let mut data = [
-            Str(t(&mut self.pheno)),
-            Str(t(&mut self.chrom)),
-            I64(t(&mut self.pos)),
-            Str(t(&mut self.id)),
-            Str(t(&mut self.reference)),
-            Str(t(&mut self.alt)),
-            Str(t(&mut self.a1)),
-            Str(t(&mut self.omitted)),
-            F64(t(&mut self.a1_freq)),
-            Str(t(&mut self.model)),
-            Bool(t(&mut self.firth)),
-            Str(t(&mut self.test)),
-            I64(t(&mut self.obs_ct)),
-            F64(t(&mut self.beta)),
-            F64(t(&mut self.se)),
-            F64(t(&mut self.stat)),
-            F64(t(&mut self.p)),
-            F64(t(&mut self.log10p)),
-            Str(t(&mut self.errcode)),
-        ];
         // Only a last, shorter batch leaves cells of an earlier one behind.
-        for d in &mut data {
-            match d {
-                Str(v) => v.truncate(rows),
-                F64(v) => v.truncate(rows),
-                I64(v) => v.truncate(rows),
-                Bool(v) => v.truncate(rows),
+        for column in &mut self.frame.columns {
+            match &mut column.data {
+                ColumnData::Str(v) => v.truncate(self.rows),
+                ColumnData::F64(v) => v.truncate(self.rows),
+                ColumnData::I64(v) => v.truncate(self.rows),
+                ColumnData::Bool(v) => v.truncate(self.rows),
             }
         }
-        let mut frame = Frame::default();
-        for (name, d) in GwasTable::COLUMNS.iter().zip(data) {
-            frame.push(*name, d);
-        }
-        let written = sink.write(&frame);
-        let mut columns = frame.columns.into_iter().map(|c| c.data);
-        let mut next = || columns.next().expect("one column per GwasTable column");
-        let str_of = |d: ColumnData| match d {
-            Str(v) => v,
-            _ => unreachable!("a text column"),
-        };
-        let f64_of = |d: ColumnData| match d {
-            F64(v) => v,
-            _ => unreachable!("a float column"),
-        };
-        let i64_of = |d: ColumnData| match d {
-            I64(v) => v,
-            _ => unreachable!("an integer column"),
-        };
-        self.pheno = str_of(next());
-        self.chrom = str_of(next());
-        self.pos = i64_of(next());
-        self.id = str_of(next());
-        self.reference = str_of(next());
-        self.alt = str_of(next());
-        self.a1 = str_of(next());
-        self.omitted = str_of(next());
-        self.a1_freq = f64_of(next());
-        self.model = str_of(next());
-        self.firth = match next() {
-            Bool(v) => v,
-            _ => unreachable!("a boolean column"),
-        };
-        self.test = str_of(next());
-        self.obs_ct = i64_of(next());
-        self.beta = f64_of(next());
-        self.se = f64_of(next());
-        self.stat = f64_of(next());
-        self.p = f64_of(next());
-        self.log10p = f64_of(next());
-        self.errcode = str_of(next());
         self.rows = 0;
-        written.map_err(Into::into)
+        Ok(sink.write(&self.frame)?)
     }
 }
 
