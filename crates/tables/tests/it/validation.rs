@@ -15,6 +15,19 @@ fn gwas_line(p: &str) -> String {
     format!("y\t1\t100\trs1\tA\tG\tG\tA\t0.2\tlinear\tNA\tADD\t100\t0.1\t0.01\t10\t{p}\t3\tNA")
 }
 
+/// A valid two-row GwasTable text file in `dir`.
+fn two_good_rows(dir: &Path) -> std::path::PathBuf {
+    write(
+        dir,
+        "g.tsv",
+        &format!(
+            "{GWAS_HEADER}\n{}\n{}\n",
+            gwas_line("0.5"),
+            gwas_line("0.25")
+        ),
+    )
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -117,15 +130,7 @@ fn ragged_lines_are_refused() {
 fn parquet_rows_and_types_are_validated_on_read() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.parquet");
-    let good = write(
-        dir.path(),
-        "g.tsv",
-        &format!(
-            "{GWAS_HEADER}\n{}\n{}\n",
-            gwas_line("0.5"),
-            gwas_line("0.25")
-        ),
-    );
+    let good = two_good_rows(dir.path());
     let mut frame = GwasTable::read(&good).unwrap().to_frame();
     // Streamed a row at a time, a valid table gives back its rows and metadata.
     let streamed = dir.path().join("s.parquet");
@@ -246,15 +251,7 @@ fn columns_checked_as_a_whole_still_name_the_bad_cell() {
     // per cell; a bad cell among good ones must still be found and named.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.parquet");
-    let good = write(
-        dir.path(),
-        "g.tsv",
-        &format!(
-            "{GWAS_HEADER}\n{}\n{}\n",
-            gwas_line("0.5"),
-            gwas_line("0.25")
-        ),
-    );
+    let good = two_good_rows(dir.path());
     let table = GwasTable::read(&good).unwrap();
     let mut sink = FrameSink::create(&path, &table.to_frame(), GwasTable::schema()).unwrap();
     sink.write(&GwasTable::frame_of(&table.records)).unwrap();
