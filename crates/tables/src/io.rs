@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic::AtomicFile;
 use crate::error::{Place, Result, TableError};
-use crate::frame::Frame;
-use crate::parquet_io::{read_parquet, ParquetSink};
-use crate::schema::TableSchema;
+use crate::frame::{ColumnData, Frame};
+use crate::parquet_io::{append_array, read_parquet, ParquetSink};
+use crate::row_batch::{ArrowCells, RowBatch};
+use crate::schema::{CellColumn, CellKind, TableSchema};
 use crate::text::{read_text, write_header, write_rows};
 
 /// The on-disk form of a table.
@@ -107,6 +108,44 @@ impl FrameSink {
             }
         }
         self.rows_written += frame.n_rows();
+        Ok(())
+    }
+
+    /// Validates and appends the rows of `batch` (the columns of this sink's template), which
+    /// is left empty for the next rows.
+    pub fn write_rows(&mut self, batch: &mut RowBatch) -> Result<()> {
+        self.schema.check_columns(batch.names(), &self.path)?;
+        let offset = self.rows_written;
+        let rows = batch.rows();
+        let arrays = batch.take_arrays();
+        for (name, array) in batch.names().iter().zip(&arrays) {
+            self.schema
+                .validate_column(name, &ArrowCells::of(array), &self.path, &|row| {
+                    Place::Row(offset + row + 1)
+                })?;
+        }
+        match &mut self.inner {
+            SinkKind::Parquet(sink) => {
+                let record = arrow_array::RecordBatch::try_new(sink.arrow_schema().clone(), arrays)
+                    .map_err(|e| TableError::format(&self.path, format!("Parquet: {e}")))?;
+                sink.write_batch(&record)?;
+            }
+            SinkKind::Text { out, .. } => {
+                let mut frame = Frame::default();
+                for (name, array) in batch.names().iter().zip(&arrays) {
+                    let mut data = match ArrowCells::of(array).kind() {
+                        CellKind::Str => ColumnData::Str(Vec::new()),
+                        CellKind::F64 => ColumnData::F64(Vec::new()),
+                        CellKind::I64 => ColumnData::I64(Vec::new()),
+                        CellKind::Bool => ColumnData::Bool(Vec::new()),
+                    };
+                    append_array(&mut data, array.as_ref());
+                    frame.push(name.clone(), data);
+                }
+                write_rows(out, &frame).map_err(|e| TableError::io(&self.path, e))?;
+            }
+        }
+        self.rows_written += rows;
         Ok(())
     }
 

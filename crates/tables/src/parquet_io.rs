@@ -15,6 +15,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::atomic::AtomicFile;
 use crate::error::{Place, Result, TableError};
@@ -28,7 +29,7 @@ fn parquet_err(path: &Path, e: impl std::fmt::Display) -> TableError {
     TableError::format(path, format!("Parquet: {e}"))
 }
 
-fn arrow_schema(frame: &Frame) -> SchemaRef {
+fn arrow_schema_of(frame: &Frame) -> SchemaRef {
     let fields: Vec<Field> = frame
         .columns
         .iter()
@@ -66,6 +67,10 @@ fn to_batch(
     RecordBatch::try_new(schema.clone(), arrays)
 }
 
+/// Most rows in one row group (64 Ki rows): a streaming writer (a genome scan's GwasTable)
+/// then holds at most one such group in memory instead of the default 1 Mi rows.
+pub const ROW_GROUP_ROWS: usize = 65_536;
+
 /// Streams frames with one fixed set of columns into a Parquet file, one row group a batch.
 pub struct ParquetSink {
     path: PathBuf,
@@ -82,7 +87,7 @@ impl ParquetSink {
             .file()
             .try_clone()
             .map_err(|e| TableError::io(path, e))?;
-        let schema = arrow_schema(template);
+        let schema = arrow_schema_of(template);
         let kv: Vec<KeyValue> = template
             .metadata
             .iter()
@@ -90,14 +95,22 @@ impl ParquetSink {
             .collect();
         // Statistics per column chunk, not per page: page-level indexes stay in memory until
         // the footer is written, and grow with the rows of a genome scan.
-        // Row groups of 64 Ki rows: a streaming writer (a genome scan's GwasTable) then holds
-        // at most one such group in memory instead of the default 1 Mi rows.
-        let props = WriterProperties::builder()
-            .set_max_row_group_row_count(Some(65_536))
+        // Dictionary encoding only for text, whose values repeat (phenotype, chromosome,
+        // alleles, model): numbers rarely do, and hashing every float to find that out cost a
+        // genome scan's writer more than the encoding saved (its files came out larger too).
+        let mut props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_compression(Compression::SNAPPY)
+            .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_key_value_metadata(Some(kv))
-            .build();
+            .set_key_value_metadata(Some(kv));
+        for c in &template.columns {
+            if matches!(c.data, ColumnData::Str(_)) {
+                props =
+                    props.set_column_dictionary_enabled(ColumnPath::from(c.name.as_str()), true);
+            }
+        }
+        let props = props.build();
         let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props))
             .map_err(|e| parquet_err(path, e))?;
         let mut sink = Self {
@@ -115,10 +128,20 @@ impl ParquetSink {
     /// Appends the rows of `frame` (same columns as the template).
     pub fn write(&mut self, frame: &Frame) -> Result<()> {
         let batch = to_batch(frame, &self.schema).map_err(|e| parquet_err(&self.path, e))?;
+        self.write_batch(&batch)
+    }
+
+    /// Appends an Arrow batch with the template's columns, as one row group.
+    pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
         self.writer
-            .write(&batch)
+            .write(batch)
             .map_err(|e| parquet_err(&self.path, e))?;
         self.writer.flush().map_err(|e| parquet_err(&self.path, e))
+    }
+
+    /// The Arrow schema of the file.
+    pub fn arrow_schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
     /// Writes the footer and moves the file into place.
@@ -290,7 +313,8 @@ impl Iterator for ParquetFrames {
     }
 }
 
-fn append_array(column: &mut ColumnData, array: &dyn Array) {
+/// Appends an Arrow array's values to a column of a frame.
+pub(crate) fn append_array(column: &mut ColumnData, array: &dyn Array) {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
     let valid = |i: usize| array.is_valid(i);

@@ -264,11 +264,11 @@ impl Node {
     /// per-cell work check_cell does to report an error (no allocation, one type test per
     /// column). `false` means "not shown valid": the caller checks cell by cell to find and
     /// name the culprit, so errors read the same.
-    fn column_ok(&self, data: &ColumnData) -> bool {
+    fn column_ok<C: CellColumn + ?Sized>(&self, column: &C) -> bool {
         let null = self.nullable();
         let in_range = |x: f64| self.check_range(x).is_ok();
-        match data {
-            ColumnData::Str(v) => {
+        match column.kind() {
+            CellKind::Str => {
                 let ok = |s: &str| {
                     self.min_length.is_none_or(|n| s.chars().count() >= n)
                         && self
@@ -276,23 +276,40 @@ impl Node {
                             .as_ref()
                             .is_none_or(|allowed| allowed.iter().any(|a| a.as_str() == Some(s)))
                 };
-                self.allows(JsonType::String) && v.iter().all(|x| x.as_deref().map_or(null, ok))
+                self.allows(JsonType::String)
+                    && all_cells(column, |c| match c {
+                        Cell::Str(s) => ok(s),
+                        Cell::Null => null,
+                        _ => false,
+                    })
             }
             // Numeric and boolean enumerations are rare: left to the cell-by-cell check.
             _ if self.enum_values.is_some() => false,
-            ColumnData::I64(v) => {
+            CellKind::I64 => {
                 self.allows(JsonType::Integer)
-                    && v.iter().all(|x| x.map_or(null, |i| in_range(i as f64)))
+                    && all_cells(column, |c| match c {
+                        Cell::I64(i) => in_range(i as f64),
+                        Cell::Null => null,
+                        _ => false,
+                    })
             }
-            ColumnData::Bool(v) => {
-                self.allows(JsonType::Boolean) && (null || v.iter().all(Option::is_some))
+            CellKind::Bool => {
+                self.allows(JsonType::Boolean)
+                    && all_cells(column, |c| match c {
+                        Cell::Bool(_) => true,
+                        Cell::Null => null,
+                        _ => false,
+                    })
             }
             // A whole number is an integer to check_cell, which an "integer"-only node
             // accepts: leave that case to the cell-by-cell check.
-            ColumnData::F64(v) => {
+            CellKind::F64 => {
                 (self.types.is_empty() || self.types.contains(&JsonType::Number))
-                    && v.iter()
-                        .all(|x| x.map_or(null, |x| x.is_finite() && in_range(x)))
+                    && all_cells(column, |c| match c {
+                        Cell::F64(x) => x.is_finite() && in_range(x),
+                        Cell::Null => null,
+                        _ => false,
+                    })
             }
         }
     }
@@ -535,26 +552,77 @@ impl TableSchema {
         let names: Vec<String> = frame.columns.iter().map(|c| c.name.clone()).collect();
         self.check_columns(&names, path)?;
         for column in &frame.columns {
-            let Ok(Some(node)) = self.row.property(&column.name) else {
-                continue;
-            };
-            if node.column_ok(&column.data) {
-                continue;
-            }
-            for row in 0..column.data.len() {
-                let cell = column.data.cell(row);
-                if let Err(message) = node.check_cell(cell) {
-                    return Err(TableError::Cell {
-                        path: path.into(),
-                        place: place(row),
-                        column: column.name.clone(),
-                        value: cell.to_string(),
-                        message,
-                    });
-                }
+            self.validate_column(&column.name, &column.data, path, place)?;
+        }
+        Ok(())
+    }
+
+    /// Validates every cell of one column, however it is stored (a frame's [`ColumnData`],
+    /// an Arrow array on its way to a file); `place` as for [`TableSchema::validate`].
+    pub fn validate_column<C: CellColumn + ?Sized>(
+        &self,
+        name: &str,
+        column: &C,
+        path: &Path,
+        place: &dyn Fn(usize) -> Place,
+    ) -> Result<()> {
+        let Ok(Some(node)) = self.row.property(name) else {
+            return Ok(());
+        };
+        if node.column_ok(column) {
+            return Ok(());
+        }
+        for row in 0..column.len() {
+            let cell = column.cell(row);
+            if let Err(message) = node.check_cell(cell) {
+                return Err(TableError::Cell {
+                    path: path.into(),
+                    place: place(row),
+                    column: name.to_owned(),
+                    value: cell.to_string(),
+                    message,
+                });
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `ok` holds for every cell of `column` (generic, so the check inlines per storage).
+fn all_cells<C: CellColumn + ?Sized>(column: &C, ok: impl Fn(Cell<'_>) -> bool) -> bool {
+    (0..column.len()).all(|row| ok(column.cell(row)))
+}
+
+/// A column of cells as the schema checks see it, whatever holds the values.
+pub trait CellColumn {
+    /// Number of cells.
+    fn len(&self) -> usize;
+    /// True when there are no cells.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The kind of every non-null cell.
+    fn kind(&self) -> CellKind;
+    /// The cell at `row`.
+    fn cell(&self, row: usize) -> Cell<'_>;
+}
+
+impl CellColumn for ColumnData {
+    fn len(&self) -> usize {
+        ColumnData::len(self)
+    }
+
+    fn kind(&self) -> CellKind {
+        match self {
+            ColumnData::Str(_) => CellKind::Str,
+            ColumnData::F64(_) => CellKind::F64,
+            ColumnData::I64(_) => CellKind::I64,
+            ColumnData::Bool(_) => CellKind::Bool,
+        }
+    }
+
+    fn cell(&self, row: usize) -> Cell<'_> {
+        ColumnData::cell(self, row)
     }
 }
 

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use biomarker_tables::atomic::AtomicFile;
 use biomarker_tables::io::FrameSink;
 use biomarker_tables::plink::BimRecord;
-use biomarker_tables::{ColumnData, Frame};
-use biomarker_tables::{GwasTable, TableKind};
+use biomarker_tables::{Cell, GwasTable, RowBatch, TableKind};
 
 use super::config::OutputFormat;
 use super::format::{log10p, push_g6, push_p_from_ln};
@@ -35,12 +34,17 @@ struct Text {
     meta: Option<PathBuf>,
 }
 
-/// One variant's text lines, one per phenotype.
+/// One variant's text lines, one per phenotype, and the numbers the table and the summary
+/// derive from each result, computed once on a worker thread rather than on the writer's.
 pub struct Rendered {
     /// Every phenotype's line, one after another.
     text: String,
     /// Where each phenotype's line ends in `text`.
     ends: Vec<usize>,
+    /// Each phenotype's p (0 where it underflows).
+    pub p: Vec<f64>,
+    /// Each phenotype's −log10 p.
+    pub log10p: Vec<f64>,
 }
 
 /// Formats results; cheap to clone and shared by the worker threads.
@@ -103,7 +107,9 @@ impl Renderer {
         };
         let mut text = String::with_capacity(results.len() * 96);
         let mut ends = Vec::with_capacity(results.len());
-        for (r, ph) in results.iter().zip(&self.phenos) {
+        let p_values = results.iter().map(|r| r.ln_p.exp()).collect();
+        let log10_p: Vec<f64> = results.iter().map(|r| log10p(r.ln_p)).collect();
+        for ((r, ph), &r_log10p) in results.iter().zip(&self.phenos).zip(&log10_p) {
             let err = r.err.map_or(".", |e| e.as_str());
             let (chrom, pos, id) = (Str(&v.chrom), Int(v.pos), Str(&v.id));
             let obs = Int(r.obs_ct as i64);
@@ -157,7 +163,7 @@ impl Renderer {
                         G6(r.beta),
                         G6(r.se),
                         G6(r.stat * r.stat),
-                        G6(log10p(r.ln_p)),
+                        G6(r_log10p),
                     ],
                 ),
                 (OutputFormat::Ssf, _) => line(
@@ -179,7 +185,12 @@ impl Renderer {
             }
             ends.push(text.len());
         }
-        Rendered { text, ends }
+        Rendered {
+            text,
+            ends,
+            p: p_values,
+            log10p: log10_p,
+        }
     }
 }
 
@@ -192,105 +203,73 @@ pub struct Outputs {
     pending: Pending,
 }
 
-/// GwasTable rows not yet written, appended straight into the columns of one frame (no record
-/// per row to build, move and convert), on the writer's thread. The frame is kept from batch to
-/// batch, strings included: a row overwrites the strings of the row at its place in the
-/// previous batch, so after the first batch a row costs no allocation.
+/// GwasTable rows not yet written, appended straight into Arrow column builders on the
+/// writer's thread: no record per row to build and convert, no `String` per text cell.
 struct Pending {
-    rows: usize,
-    frame: Frame,
+    batch: RowBatch,
 }
 
 impl Default for Pending {
     fn default() -> Self {
         Self {
-            rows: 0,
-            frame: GwasTable::frame_of(&[]),
+            batch: RowBatch::new(&GwasTable::frame_of(&[])),
         }
-    }
-}
-
-/// One cell of a GwasTable row.
-enum Cell<'a> {
-    Text(Option<&'a str>),
-    Float(Option<f64>),
-    Int(i64),
-    Flag(Option<bool>),
-}
-
-/// Sets cell `i` (≤ the column's length) of a column, reusing the string already there.
-fn put(column: &mut ColumnData, i: usize, cell: Cell<'_>) {
-    fn set<T>(column: &mut Vec<T>, i: usize, value: T) {
-        match column.get_mut(i) {
-            Some(slot) => *slot = value,
-            None => column.push(value),
-        }
-    }
-    match (column, cell) {
-        (ColumnData::Str(v), Cell::Text(Some(text))) => match v.get_mut(i) {
-            Some(Some(slot)) => {
-                slot.clear();
-                slot.push_str(text);
-            }
-            _ => set(v, i, Some(text.to_owned())),
-        },
-        (ColumnData::Str(v), Cell::Text(None)) => set(v, i, None),
-        (ColumnData::F64(v), Cell::Float(x)) => set(v, i, x),
-        (ColumnData::I64(v), Cell::Int(x)) => set(v, i, Some(x)),
-        (ColumnData::Bool(v), Cell::Flag(x)) => set(v, i, x),
-        _ => unreachable!("cells in GwasTable::COLUMNS order"),
     }
 }
 
 impl Pending {
-    fn push(&mut self, v: &BimRecord, a1_alt: bool, r: &TestResult, ph: &PhenoInfo) {
+    /// Appends one result; `p` and `log10p` are its p and −log10 p.
+    fn push(
+        &mut self,
+        v: &BimRecord,
+        a1_alt: bool,
+        (r, p, log10p): (&TestResult, f64, f64),
+        ph: &PhenoInfo,
+    ) {
+        use Cell::{Str, I64};
         let (a1, omitted) = if a1_alt {
             (&v.alt, &v.reference)
         } else {
             (&v.reference, &v.alt)
         };
-        let some = |x: f64| x.is_finite().then_some(x);
+        let float = |x: f64| {
+            if x.is_finite() {
+                Cell::F64(x)
+            } else {
+                Cell::Null
+            }
+        };
         // In GwasTable::COLUMNS order.
-        let cells = [
-            Cell::Text(Some(&ph.name)),
-            Cell::Text(Some(&v.chrom)),
-            Cell::Int(v.pos),
-            Cell::Text(Some(&v.id)),
-            Cell::Text(Some(&v.reference)),
-            Cell::Text(Some(&v.alt)),
-            Cell::Text(Some(a1)),
-            Cell::Text(Some(omitted)),
-            Cell::Float(some(r.a1_freq)),
-            Cell::Text(Some(if ph.binary { "logistic" } else { "linear" })),
-            Cell::Flag(r.firth),
-            Cell::Text(Some("ADD")),
-            Cell::Int(r.obs_ct as i64),
-            Cell::Float(some(r.beta)),
-            Cell::Float(some(r.se)),
-            Cell::Float(some(r.stat)),
-            Cell::Float(some(r.ln_p.exp())),
-            Cell::Float(some(log10p(r.ln_p))),
-            Cell::Text(r.err.map(|e| e.as_str())),
-        ];
-        for (column, cell) in self.frame.columns.iter_mut().zip(cells) {
-            put(&mut column.data, self.rows, cell);
-        }
-        self.rows += 1;
+        self.batch.push_row(&[
+            Str(&ph.name),
+            Str(&v.chrom),
+            I64(v.pos),
+            Str(&v.id),
+            Str(&v.reference),
+            Str(&v.alt),
+            Str(a1),
+            Str(omitted),
+            float(r.a1_freq),
+            Str(if ph.binary { "logistic" } else { "linear" }),
+            r.firth.map_or(Cell::Null, Cell::Bool),
+            Str("ADD"),
+            I64(r.obs_ct as i64),
+            float(r.beta),
+            float(r.se),
+            float(r.stat),
+            float(p),
+            float(log10p),
+            r.err.map_or(Cell::Null, |e| Str(e.as_str())),
+        ]);
     }
 
-    /// Writes the pending rows and starts the next batch in the same buffers.
+    fn rows(&self) -> usize {
+        self.batch.rows()
+    }
+
+    /// Writes the pending rows; the builders start the next batch.
     fn write_to(&mut self, sink: &mut FrameSink) -> Result<()> {
-        // Only a last, shorter batch leaves cells of an earlier one behind.
-        for column in &mut self.frame.columns {
-            match &mut column.data {
-                ColumnData::Str(v) => v.truncate(self.rows),
-                ColumnData::F64(v) => v.truncate(self.rows),
-                ColumnData::I64(v) => v.truncate(self.rows),
-                ColumnData::Bool(v) => v.truncate(self.rows),
-            }
-        }
-        self.rows = 0;
-        Ok(sink.write(&self.frame)?)
+        Ok(sink.write_rows(&mut self.batch)?)
     }
 }
 
@@ -375,7 +354,7 @@ impl Outputs {
         v: &BimRecord,
         a1_alt: bool,
         results: &[TestResult],
-        rendered: Rendered,
+        rendered: &Rendered,
     ) -> Result<()> {
         let mut start = 0;
         for (&end, t) in rendered.ends.iter().zip(&mut self.texts) {
@@ -384,17 +363,18 @@ impl Outputs {
                 .map_err(io_err(&t.path))?;
             start = end;
         }
-        for (r, ph) in results.iter().zip(&self.renderer.phenos) {
-            self.pending.push(v, a1_alt, r, ph);
+        for (p, ph) in self.renderer.phenos.iter().enumerate() {
+            let result = (&results[p], rendered.p[p], rendered.log10p[p]);
+            self.pending.push(v, a1_alt, result, ph);
         }
-        if self.pending.rows >= 16_384 {
+        if self.pending.rows() >= 16_384 {
             self.flush_table()?;
         }
         Ok(())
     }
 
     fn flush_table(&mut self) -> Result<()> {
-        if self.pending.rows > 0 {
+        if self.pending.rows() > 0 {
             self.pending.write_to(&mut self.sink)?;
         }
         Ok(())

@@ -120,7 +120,8 @@ pub fn scan(
                         for (o, rendered) in batch {
                             let v = &records[o.index];
                             for (p, r) in o.results.iter().enumerate() {
-                                summaries[p].add(r, || TopHit {
+                                let (pv, log10p) = (rendered.p[p], rendered.log10p[p]);
+                                summaries[p].add(r, pv, log10p, || TopHit {
                                     id: v.id.clone(),
                                     chrom: v.chrom.clone(),
                                     pos: v.pos,
@@ -133,7 +134,7 @@ pub fn scan(
                                     },
                                 });
                             }
-                            outputs.write(v, o.a1_alt, &o.results, rendered)?;
+                            outputs.write(v, o.a1_alt, &o.results, &rendered)?;
                             tested += 1;
                         }
                     }

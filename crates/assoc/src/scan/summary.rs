@@ -108,8 +108,8 @@ impl PhenoSummary {
         }
     }
 
-    /// Adds one result.
-    pub fn add(&mut self, r: &TestResult, hit: impl FnOnce() -> TopHit) {
+    /// Adds one result, whose p and −log10 p are `p` and `log10p`.
+    pub fn add(&mut self, r: &TestResult, p: f64, log10p: f64, hit: impl FnOnce() -> TopHit) {
         if let Some(e) = r.err {
             *self.errors.entry(e.as_str()).or_default() += 1;
             return;
@@ -118,8 +118,7 @@ impl PhenoSummary {
         if r.firth == Some(true) {
             self.firth += 1;
         }
-        self.hist.add(r.ln_p.exp());
-        let log10p = super::format::log10p(r.ln_p);
+        self.hist.add(p);
         if self.top.len() < TOP || log10p > self.top[TOP - 1].log10p {
             let mut h = hit();
             h.log10p = log10p;

@@ -31,9 +31,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     for p in &report.inputs {
         manifest.add_input(p)?;
     }
-    for p in &report.outputs {
-        manifest.add_output(p)?;
-    }
+    manifest.add_outputs(&report.outputs)?;
     if let Some(o) = manifest.parameters.as_object_mut() {
         o.insert("scan".into(), report.scan_parameters.clone());
     }

@@ -191,9 +191,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let report = report.context("scan failed")?;
-    for p in &report.outputs {
-        manifest.add_output(p)?;
-    }
+    manifest.add_outputs(&report.outputs)?;
     manifest.summary = serde_json::to_value(scan::record::ScanSummary::of(
         &report, scan_hash, args.chunk,
     ))?;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -146,6 +146,44 @@ impl RunManifest {
     /// Records the digest of an output file.
     pub fn add_output(&mut self, path: &Path) -> Result<()> {
         self.outputs.push(FileDigest::of(path)?);
+        Ok(())
+    }
+
+    /// Records the digests of several output files, in order, hashing them on as many
+    /// threads as the machine has (a genome scan writes hundreds of megabytes in dozens of
+    /// files, and hashing them one after another would add seconds after the work is done).
+    pub fn add_outputs(&mut self, paths: &[PathBuf]) -> Result<()> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        // Each thread takes the next unhashed path and keeps what it hashed with its index.
+        let hashed: Vec<(usize, Result<FileDigest>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads.min(paths.len()))
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(path) = paths.get(i) else {
+                                return done;
+                            };
+                            done.push((i, FileDigest::of(path)));
+                        }
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("hashing thread panicked"))
+                .collect()
+        });
+        let mut in_order: Vec<Option<Result<FileDigest>>> =
+            (0..paths.len()).map(|_| None).collect();
+        for (i, digest) in hashed {
+            in_order[i] = Some(digest);
+        }
+        for digest in in_order {
+            self.outputs.push(digest.expect("every path hashed")?);
+        }
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 mod plink;
 mod roundtrip;
+mod row_batch;
 mod schema_peer;
 mod validation;
 
