@@ -11,6 +11,7 @@ use super::geno::Calls;
 use super::model::{Group, GroupKind, Scratch};
 use super::{ErrCode, TestResult};
 use crate::linalg::{cholesky, forward};
+use biomarker_stats::StudentT;
 
 /// Tests one variant against every phenotype of a linear group; `s.acc` holds the carrier
 /// sums from [`Group::prepare`].
@@ -38,21 +39,25 @@ pub fn test_variant(
             out.push(TestResult::failed(n, a1_freq, None, e));
         }
     };
-    let finish = |out: &mut Vec<TestResult>, num: f64, rss: f64, sgg: f64| {
+    // Results are pushed with their p-value pending; `p_values` fills them in with one
+    // batched call (one df for every phenotype of the variant).
+    let mut pending = Pending::take(&mut s.t_at, &mut s.t_stat, &mut s.t_ln_p);
+    let finish = |out: &mut Vec<TestResult>, p: &mut Pending, num: f64, rss: f64, sgg: f64| {
         let beta = num / sgg;
         let se = (rss / df / sgg).sqrt();
         let t = beta / se;
         if se.is_nan() || se <= 0.0 || !t.is_finite() {
             out.push(TestResult::failed(n, a1_freq, None, ErrCode::InvalidResult));
         } else {
-            let ln_p = biomarker_stats::ln_t_two_sided(t, df);
+            p.at.push(out.len());
+            p.stat.push(t);
             out.push(TestResult {
                 obs_ct: n,
                 a1_freq,
                 beta,
                 se,
                 stat: t,
-                ln_p,
+                ln_p: f64::NAN,
                 firth: None,
                 err: None,
             });
@@ -61,12 +66,15 @@ pub fn test_variant(
     if calls.missing.is_empty() {
         let sgg = gg - a.iter().map(|v| v * v).sum::<f64>();
         if sgg.is_nan() || sgg <= 0.0 {
+            pending.give_back(s);
             return fail(out, ErrCode::VifInfinite);
         }
         for j in 0..m {
             let num = gy[j];
-            finish(out, num, yy[j] - num * num / sgg, sgg);
+            finish(out, &mut pending, num, yy[j] - num * num / sgg, sgg);
         }
+        pending.p_values(df, out);
+        pending.give_back(s);
         return;
     }
     // Missing calls: A = I − Q_MᵀQ_M, c_j = −Q_Mᵀỹ_M,j. `c` is stored covariate-major
@@ -111,6 +119,7 @@ pub fn test_variant(
     };
     if !cholesky(&mut l, k, 1e-10) {
         give_back(s, l, c, yy_m);
+        pending.give_back(s);
         return fail(out, ErrCode::VifInfinite);
     }
     let mut za = std::mem::take(&mut s.tmp);
@@ -121,6 +130,7 @@ pub fn test_variant(
     if sgg.is_nan() || sgg <= 0.0 {
         s.tmp = za;
         give_back(s, l, c, yy_m);
+        pending.give_back(s);
         return fail(out, ErrCode::VifInfinite);
     }
     // Forward substitution of every c_j at once: z = L⁻¹ c, row by row.
@@ -154,10 +164,51 @@ pub fn test_variant(
     }
     for j in 0..m {
         let rss = yy[j] - yy_m[j] - zz[j] - num[j] * num[j] / sgg;
-        finish(out, num[j], rss, sgg);
+        finish(out, &mut pending, num[j], rss, sgg);
     }
+    pending.p_values(df, out);
+    pending.give_back(s);
     s.tmp = za;
     s.miss_num = num;
     s.miss_zz = zz;
     give_back(s, l, c, yy_m);
+}
+
+/// The t statistics of one variant waiting for their p-values (buffers of [`Scratch`]).
+struct Pending {
+    /// Positions of their results in the output.
+    at: Vec<usize>,
+    stat: Vec<f64>,
+    ln_p: Vec<f64>,
+}
+
+impl Pending {
+    /// Borrows the buffers (fields of [`Scratch`], taken one by one so that the rest of it
+    /// stays borrowable).
+    fn take(at: &mut Vec<usize>, stat: &mut Vec<f64>, ln_p: &mut Vec<f64>) -> Self {
+        let mut p = Self {
+            at: std::mem::take(at),
+            stat: std::mem::take(stat),
+            ln_p: std::mem::take(ln_p),
+        };
+        p.at.clear();
+        p.stat.clear();
+        p
+    }
+
+    fn give_back(self, s: &mut Scratch) {
+        s.t_at = self.at;
+        s.t_stat = self.stat;
+        s.t_ln_p = self.ln_p;
+    }
+
+    /// Two-sided p-values of every pending statistic with `df` degrees of freedom.
+    fn p_values(&mut self, df: f64, out: &mut [TestResult]) {
+        self.ln_p.clear();
+        self.ln_p.resize(self.stat.len(), 0.0);
+        StudentT::new(df).ln_two_sided_many(&self.stat, &mut self.ln_p);
+        for (&at, &ln_p) in self.at.iter().zip(&self.ln_p) {
+            out[at].ln_p = ln_p;
+        }
+    }
 }
