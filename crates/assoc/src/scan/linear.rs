@@ -8,6 +8,7 @@
 //! genotype in the normal equations).
 
 use super::geno::Calls;
+use super::missing;
 use super::model::{Group, GroupKind, Scratch};
 use super::{ErrCode, TestResult};
 use crate::linalg::{cholesky, forward};
@@ -91,22 +92,7 @@ pub fn test_variant(
     let mut yy_m = std::mem::take(&mut s.miss_yy);
     yy_m.clear();
     yy_m.resize(m, 0.0);
-    for &mi in &calls.missing {
-        let row = &group.w[mi as usize * w..(mi as usize + 1) * w];
-        let (q, y) = row.split_at(k);
-        for (a_, (l_row, c_row)) in l.chunks_exact_mut(k).zip(c.chunks_exact_mut(m)).enumerate() {
-            let qa = q[a_];
-            for (lb, qb) in l_row[..=a_].iter_mut().zip(q) {
-                *lb -= qa * qb;
-            }
-            for (cj, yj) in c_row.iter_mut().zip(y) {
-                *cj -= qa * yj;
-            }
-        }
-        for (t, yj) in yy_m.iter_mut().zip(y) {
-            *t += yj * yj;
-        }
-    }
+    missing::accumulate(&group.w, w, k, m, &calls.missing, &mut l, &mut c, &mut yy_m);
     for a_ in 0..k {
         for b in 0..a_ {
             l[b * k + a_] = l[a_ * k + b];
@@ -133,21 +119,8 @@ pub fn test_variant(
         pending.give_back(s);
         return fail(out, ErrCode::VifInfinite);
     }
-    // Forward substitution of every c_j at once: z = L⁻¹ c, row by row.
-    for a_ in 0..k {
-        let (done, rest) = c.split_at_mut(a_ * m);
-        let row = &mut rest[..m];
-        for b in 0..a_ {
-            let lab = l[a_ * k + b];
-            for (x, zb) in row.iter_mut().zip(&done[b * m..(b + 1) * m]) {
-                *x -= lab * zb;
-            }
-        }
-        let d = l[a_ * k + a_];
-        for x in row.iter_mut() {
-            *x /= d;
-        }
-    }
+    // Forward substitution of every c_j at once: z = L⁻¹ c.
+    missing::forward_columns(&l, k, m, &mut c);
     // num_j = gᵀỹ_j − zaᵀz_j and ‖z_j‖², accumulated across the phenotypes.
     let mut num = std::mem::take(&mut s.miss_num);
     num.clear();
@@ -155,13 +128,7 @@ pub fn test_variant(
     let mut zz = std::mem::take(&mut s.miss_zz);
     zz.clear();
     zz.resize(m, 0.0);
-    for (a_, z_row) in c.chunks_exact(m).enumerate() {
-        let zaa = za[a_];
-        for ((nj, zj), t) in num.iter_mut().zip(z_row).zip(zz.iter_mut()) {
-            *nj -= zaa * zj;
-            *t += zj * zj;
-        }
-    }
+    missing::numerators(&c, &za, &mut num, &mut zz);
     for j in 0..m {
         let rss = yy[j] - yy_m[j] - zz[j] - num[j] * num[j] / sgg;
         finish(out, &mut pending, num[j], rss, sgg);
