@@ -91,9 +91,10 @@ impl StudentT {
     pub fn ln_two_sided_many(&self, t: &[f64], out: &mut [f64]) {
         assert_eq!(t.len(), out.len(), "one output per statistic");
         let (df, a, b) = (self.df, self.a, 0.5);
-        let mut pending = [Pending::default(); LANES];
-        let (mut pa, mut pb, mut px) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
-        let mut n = 0;
+        // One queue per branch: the fractions of one branch take similar numbers of
+        // iterations (those of the lower tail many more near the branch point), and lanes
+        // that run together wait for the slowest of them.
+        let mut queues = [Queue::default(), Queue::default()];
         for (i, &ti) in t.iter().enumerate() {
             // The checks of `ln_t_two_sided` and `ln_beta_inc_ln`, in their order.
             if ti.is_nan() || df.is_nan() || df <= 0.0 {
@@ -124,36 +125,50 @@ impl StudentT {
             let x = ln_x.exp();
             let ln_front = a * ln_x + b * ln_y - self.ln_beta;
             let lower = x < self.split;
-            (pa[n], pb[n], px[n]) = if lower { (a, b, x) } else { (b, a, ln_y.exp()) };
-            pending[n] = Pending {
+            let q = &mut queues[usize::from(lower)];
+            let n = q.n;
+            (q.a[n], q.b[n], q.x[n]) = if lower { (a, b, x) } else { (b, a, ln_y.exp()) };
+            q.pending[n] = Pending {
                 at: i,
                 ln_front,
                 lower,
             };
-            n += 1;
-            if n == LANES {
-                self.finish(&pending, &pa, &pb, &px, out);
-                n = 0;
+            q.n += 1;
+            if q.n == LANES {
+                self.finish(q, out);
             }
         }
-        if n > 0 {
-            self.finish(&pending[..n], &pa[..n], &pb[..n], &px[..n], out);
+        for q in &mut queues {
+            if q.n > 0 {
+                self.finish(q, out);
+            }
         }
     }
 
-    /// Runs the continued fractions of `pending` and writes their tails.
-    fn finish(&self, pending: &[Pending], a: &[f64], b: &[f64], x: &[f64], out: &mut [f64]) {
+    /// Runs the continued fractions of a queue, writes their tails and empties it.
+    fn finish(&self, q: &mut Queue, out: &mut [f64]) {
+        let n = q.n;
         let mut h = [0.0; LANES];
-        let h = &mut h[..pending.len()];
-        betacf_many(a, b, x, h);
-        for (p, &h) in pending.iter().zip(h.iter()) {
+        betacf_many(&q.a[..n], &q.b[..n], &q.x[..n], &mut h[..n]);
+        for (p, &h) in q.pending[..n].iter().zip(h.iter()) {
             out[p.at] = if p.lower {
                 p.ln_front + h.ln() - self.ln_a
             } else {
                 crate::ln1m_exp(p.ln_front + h.ln() - self.ln_b)
             };
         }
+        q.n = 0;
     }
+}
+
+/// Up to [`LANES`] statistics waiting for their continued fractions `betacf(a, b, x)`.
+#[derive(Debug, Default)]
+struct Queue {
+    pending: [Pending; LANES],
+    a: [f64; LANES],
+    b: [f64; LANES],
+    x: [f64; LANES],
+    n: usize,
 }
 
 /// `ln P(T > t)` for `T ~ t(df)` (upper tail).

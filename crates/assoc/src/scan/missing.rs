@@ -116,7 +116,8 @@ fn numerators_body(z: &[f64], za: &[f64], num: &mut [f64], zz: &mut [f64]) {
     }
 }
 
-/// Run-time choice of the instruction set, and the prefetch instruction.
+/// Run-time choice of the instruction set, and the prefetch instruction; with
+/// `kernel::dispatch`, the only unsafe code of the scan.
 #[allow(unsafe_code)]
 mod dispatch {
     /// Asks for the cache lines of `row` (a hint: it never faults and changes no value).
