@@ -20,6 +20,7 @@ pub mod beta;
 pub mod chi2;
 pub mod fisher;
 pub mod gamma;
+mod lanes;
 pub mod multiple;
 pub mod normal;
 mod root;
@@ -32,7 +33,7 @@ pub use fisher::ln_f_sf;
 pub use gamma::{gamma_cdf, ln_gamma_sf};
 pub use multiple::{benjamini_hochberg, lambda_gc, LAMBDA_GC_MEDIAN};
 pub use normal::{ln_norm_cdf, ln_norm_sf, ln_norm_two_sided, norm_isf_ln, norm_quantile};
-pub use student::{ln_t_sf, ln_t_two_sided, t_quantile};
+pub use student::{ln_t_sf, ln_t_two_sided, t_quantile, StudentT};
 
 /// `ln(1 - exp(x))` for `x ≤ 0`, accurate near both ends (Mächler 2012).
 pub fn ln1m_exp(x: f64) -> f64 {

@@ -3,9 +3,9 @@
 
 use std::f64::consts::PI;
 
-const EPS: f64 = 1e-16;
-const FPMIN: f64 = 1e-300;
-const MAX_ITER: usize = 100_000;
+pub(crate) const EPS: f64 = 1e-16;
+pub(crate) const FPMIN: f64 = 1e-300;
+pub(crate) const MAX_ITER: usize = 100_000;
 /// `0.5 ln(2π)`.
 pub(crate) const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 
@@ -148,8 +148,9 @@ pub fn ln_beta_inc_ln(a: f64, b: f64, ln_x: f64, ln_y: f64) -> (f64, f64) {
     }
 }
 
-/// Continued fraction of the incomplete beta function (modified Lentz).
-fn betacf(a: f64, b: f64, x: f64) -> f64 {
+/// Continued fraction of the incomplete beta function (modified Lentz); [`crate::lanes`]
+/// evaluates the same recurrence for several arguments at once and must stay in step.
+pub(crate) fn betacf(a: f64, b: f64, x: f64) -> f64 {
     let qab = a + b;
     let qap = a + 1.0;
     let qam = a - 1.0;

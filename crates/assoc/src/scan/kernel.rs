@@ -132,7 +132,8 @@ fn tile<const NV: usize, const NC: usize>(
     })
 }
 
-/// Run-time choice of the instruction set; the only unsafe code of the scan.
+/// Run-time choice of the instruction set; with `missing::dispatch`, the only unsafe code of
+/// the scan.
 #[allow(unsafe_code)]
 mod dispatch {
     use super::{accumulate_tiles, ColumnMajor};

@@ -8,9 +8,11 @@
 //! genotype in the normal equations).
 
 use super::geno::Calls;
+use super::missing;
 use super::model::{Group, GroupKind, Scratch};
 use super::{ErrCode, TestResult};
 use crate::linalg::{cholesky, forward};
+use biomarker_stats::StudentT;
 
 /// Tests one variant against every phenotype of a linear group; `s.acc` holds the carrier
 /// sums from [`Group::prepare`].
@@ -38,21 +40,25 @@ pub fn test_variant(
             out.push(TestResult::failed(n, a1_freq, None, e));
         }
     };
-    let finish = |out: &mut Vec<TestResult>, num: f64, rss: f64, sgg: f64| {
+    // Results are pushed with their p-value pending; `p_values` fills them in with one
+    // batched call (one df for every phenotype of the variant).
+    let mut pending = Pending::take(&mut s.t_at, &mut s.t_stat, &mut s.t_ln_p);
+    let finish = |out: &mut Vec<TestResult>, p: &mut Pending, num: f64, rss: f64, sgg: f64| {
         let beta = num / sgg;
         let se = (rss / df / sgg).sqrt();
         let t = beta / se;
         if se.is_nan() || se <= 0.0 || !t.is_finite() {
             out.push(TestResult::failed(n, a1_freq, None, ErrCode::InvalidResult));
         } else {
-            let ln_p = biomarker_stats::ln_t_two_sided(t, df);
+            p.at.push(out.len());
+            p.stat.push(t);
             out.push(TestResult {
                 obs_ct: n,
                 a1_freq,
                 beta,
                 se,
                 stat: t,
-                ln_p,
+                ln_p: f64::NAN,
                 firth: None,
                 err: None,
             });
@@ -61,12 +67,15 @@ pub fn test_variant(
     if calls.missing.is_empty() {
         let sgg = gg - a.iter().map(|v| v * v).sum::<f64>();
         if sgg.is_nan() || sgg <= 0.0 {
+            pending.give_back(s);
             return fail(out, ErrCode::VifInfinite);
         }
         for j in 0..m {
             let num = gy[j];
-            finish(out, num, yy[j] - num * num / sgg, sgg);
+            finish(out, &mut pending, num, yy[j] - num * num / sgg, sgg);
         }
+        pending.p_values(df, out);
+        pending.give_back(s);
         return;
     }
     // Missing calls: A = I − Q_MᵀQ_M, c_j = −Q_Mᵀỹ_M,j. `c` is stored covariate-major
@@ -83,22 +92,7 @@ pub fn test_variant(
     let mut yy_m = std::mem::take(&mut s.miss_yy);
     yy_m.clear();
     yy_m.resize(m, 0.0);
-    for &mi in &calls.missing {
-        let row = &group.w[mi as usize * w..(mi as usize + 1) * w];
-        let (q, y) = row.split_at(k);
-        for (a_, (l_row, c_row)) in l.chunks_exact_mut(k).zip(c.chunks_exact_mut(m)).enumerate() {
-            let qa = q[a_];
-            for (lb, qb) in l_row[..=a_].iter_mut().zip(q) {
-                *lb -= qa * qb;
-            }
-            for (cj, yj) in c_row.iter_mut().zip(y) {
-                *cj -= qa * yj;
-            }
-        }
-        for (t, yj) in yy_m.iter_mut().zip(y) {
-            *t += yj * yj;
-        }
-    }
+    missing::accumulate(&group.w, w, k, m, &calls.missing, &mut l, &mut c, &mut yy_m);
     for a_ in 0..k {
         for b in 0..a_ {
             l[b * k + a_] = l[a_ * k + b];
@@ -111,6 +105,7 @@ pub fn test_variant(
     };
     if !cholesky(&mut l, k, 1e-10) {
         give_back(s, l, c, yy_m);
+        pending.give_back(s);
         return fail(out, ErrCode::VifInfinite);
     }
     let mut za = std::mem::take(&mut s.tmp);
@@ -121,23 +116,11 @@ pub fn test_variant(
     if sgg.is_nan() || sgg <= 0.0 {
         s.tmp = za;
         give_back(s, l, c, yy_m);
+        pending.give_back(s);
         return fail(out, ErrCode::VifInfinite);
     }
-    // Forward substitution of every c_j at once: z = L⁻¹ c, row by row.
-    for a_ in 0..k {
-        let (done, rest) = c.split_at_mut(a_ * m);
-        let row = &mut rest[..m];
-        for b in 0..a_ {
-            let lab = l[a_ * k + b];
-            for (x, zb) in row.iter_mut().zip(&done[b * m..(b + 1) * m]) {
-                *x -= lab * zb;
-            }
-        }
-        let d = l[a_ * k + a_];
-        for x in row.iter_mut() {
-            *x /= d;
-        }
-    }
+    // Forward substitution of every c_j at once: z = L⁻¹ c.
+    missing::forward_columns(&l, k, m, &mut c);
     // num_j = gᵀỹ_j − zaᵀz_j and ‖z_j‖², accumulated across the phenotypes.
     let mut num = std::mem::take(&mut s.miss_num);
     num.clear();
@@ -145,19 +128,54 @@ pub fn test_variant(
     let mut zz = std::mem::take(&mut s.miss_zz);
     zz.clear();
     zz.resize(m, 0.0);
-    for (a_, z_row) in c.chunks_exact(m).enumerate() {
-        let zaa = za[a_];
-        for ((nj, zj), t) in num.iter_mut().zip(z_row).zip(zz.iter_mut()) {
-            *nj -= zaa * zj;
-            *t += zj * zj;
-        }
-    }
+    missing::numerators(&c, &za, &mut num, &mut zz);
     for j in 0..m {
         let rss = yy[j] - yy_m[j] - zz[j] - num[j] * num[j] / sgg;
-        finish(out, num[j], rss, sgg);
+        finish(out, &mut pending, num[j], rss, sgg);
     }
+    pending.p_values(df, out);
+    pending.give_back(s);
     s.tmp = za;
     s.miss_num = num;
     s.miss_zz = zz;
     give_back(s, l, c, yy_m);
+}
+
+/// The t statistics of one variant waiting for their p-values (buffers of [`Scratch`]).
+struct Pending {
+    /// Positions of their results in the output.
+    at: Vec<usize>,
+    stat: Vec<f64>,
+    ln_p: Vec<f64>,
+}
+
+impl Pending {
+    /// Borrows the buffers (fields of [`Scratch`], taken one by one so that the rest of it
+    /// stays borrowable).
+    fn take(at: &mut Vec<usize>, stat: &mut Vec<f64>, ln_p: &mut Vec<f64>) -> Self {
+        let mut p = Self {
+            at: std::mem::take(at),
+            stat: std::mem::take(stat),
+            ln_p: std::mem::take(ln_p),
+        };
+        p.at.clear();
+        p.stat.clear();
+        p
+    }
+
+    fn give_back(self, s: &mut Scratch) {
+        s.t_at = self.at;
+        s.t_stat = self.stat;
+        s.t_ln_p = self.ln_p;
+    }
+
+    /// Two-sided p-values of every pending statistic with `df` degrees of freedom.
+    fn p_values(&mut self, df: f64, out: &mut [TestResult]) {
+        self.ln_p.clear();
+        self.ln_p.resize(self.stat.len(), 0.0);
+        StudentT::new(df).ln_two_sided_many(&self.stat, &mut self.ln_p);
+        for (&at, &ln_p) in self.at.iter().zip(&self.ln_p) {
+            out[at].ln_p = ln_p;
+        }
+    }
 }

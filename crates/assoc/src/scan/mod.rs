@@ -21,6 +21,7 @@ pub mod input;
 pub mod kernel;
 pub mod linear;
 pub mod merge;
+pub mod missing;
 pub mod model;
 pub mod output;
 pub mod plan;

@@ -99,6 +99,13 @@ pub struct Scratch {
     pub miss_num: Vec<f64>,
     /// Linear models with missing calls: `‖L⁻¹c_j‖²` per phenotype.
     pub miss_zz: Vec<f64>,
+    /// Linear models: the t statistics of one variant whose p-values are still to come,
+    /// their results' positions in the output, and their `ln p` (one batched call).
+    pub t_stat: Vec<f64>,
+    /// See `t_stat`.
+    pub t_at: Vec<usize>,
+    /// See `t_stat`.
+    pub t_ln_p: Vec<f64>,
     /// Logistic regression buffers.
     pub logistic: crate::regress::logistic::Workspace,
 }
