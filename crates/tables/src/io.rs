@@ -3,12 +3,13 @@
 //! against its table schema on the way in and on the way out, and writers are atomic.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use crate::atomic::AtomicFile;
 use crate::error::{Place, Result, TableError};
 use crate::frame::{ColumnData, Frame};
+use crate::kinds::manifest::{DigestWriter, FileDigest};
 use crate::parquet_io::{append_array, read_parquet, ParquetSink};
 use crate::row_batch::{ArrowCells, RowBatch};
 use crate::schema::{CellColumn, CellKind, TableSchema};
@@ -61,7 +62,7 @@ pub struct FrameSink {
 
 enum SinkKind {
     Text {
-        out: BufWriter<File>,
+        out: Box<BufWriter<DigestWriter<File>>>,
         file: AtomicFile,
     },
     Parquet(Box<ParquetSink>),
@@ -81,9 +82,9 @@ impl FrameSink {
                     .file()
                     .try_clone()
                     .map_err(|e| TableError::io(path, e))?;
-                let mut out = BufWriter::new(handle);
-                write_header(&mut out, template)
-                    .and_then(|_| write_rows(&mut out, template))
+                let mut out = Box::new(BufWriter::new(DigestWriter::new(handle)));
+                write_header(&mut *out, template)
+                    .and_then(|_| write_rows(&mut *out, template))
                     .map_err(|e| TableError::io(path, e))?;
                 SinkKind::Text { out, file }
             }
@@ -104,7 +105,7 @@ impl FrameSink {
         match &mut self.inner {
             SinkKind::Parquet(sink) => sink.write(frame)?,
             SinkKind::Text { out, .. } => {
-                write_rows(out, frame).map_err(|e| TableError::io(&self.path, e))?
+                write_rows(&mut **out, frame).map_err(|e| TableError::io(&self.path, e))?
             }
         }
         self.rows_written += frame.n_rows();
@@ -142,21 +143,38 @@ impl FrameSink {
                     append_array(&mut data, array.as_ref());
                     frame.push(name.clone(), data);
                 }
-                write_rows(out, &frame).map_err(|e| TableError::io(&self.path, e))?;
+                write_rows(&mut **out, &frame).map_err(|e| TableError::io(&self.path, e))?;
             }
         }
         self.rows_written += rows;
         Ok(())
     }
 
+    /// Starts writing what was written so far to disk without waiting, so that finishing a
+    /// long file has little left to sync (see [`AtomicFile::start_writeback`]).
+    pub fn start_writeback(&mut self) {
+        match &mut self.inner {
+            SinkKind::Parquet(sink) => sink.start_writeback(),
+            SinkKind::Text { file, .. } => file.start_writeback(),
+        }
+    }
+
     /// Completes the file and moves it into place.
     pub fn finish(self) -> Result<()> {
+        self.finish_with_digest().map(|_| ())
+    }
+
+    /// [`FrameSink::finish`], returning the file's size and SHA-256, hashed as it was written.
+    pub fn finish_with_digest(self) -> Result<FileDigest> {
         match self.inner {
             SinkKind::Parquet(sink) => sink.finish(),
-            SinkKind::Text { mut out, file } => {
-                out.flush().map_err(|e| TableError::io(&self.path, e))?;
-                drop(out);
-                file.commit()
+            SinkKind::Text { out, file } => {
+                let hashed = (*out)
+                    .into_inner()
+                    .map_err(|e| TableError::io(&self.path, e.into_error()))?;
+                let (digest, _) = hashed.finish(&self.path);
+                file.commit()?;
+                Ok(digest)
             }
         }
     }

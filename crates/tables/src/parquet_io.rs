@@ -20,6 +20,7 @@ use parquet::schema::types::ColumnPath;
 use crate::atomic::AtomicFile;
 use crate::error::{Place, Result, TableError};
 use crate::frame::{ColumnData, Frame};
+use crate::kinds::manifest::{DigestWriter, FileDigest};
 use crate::schema::{CellKind, TableSchema};
 
 /// Key under which arrow stores its own schema; not part of a frame's metadata.
@@ -75,7 +76,7 @@ pub const ROW_GROUP_ROWS: usize = 65_536;
 pub struct ParquetSink {
     path: PathBuf,
     schema: SchemaRef,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<DigestWriter<File>>,
     file: AtomicFile,
 }
 
@@ -111,7 +112,7 @@ impl ParquetSink {
             }
         }
         let props = props.build();
-        let writer = ArrowWriter::try_new(handle, schema.clone(), Some(props))
+        let writer = ArrowWriter::try_new(DigestWriter::new(handle), schema.clone(), Some(props))
             .map_err(|e| parquet_err(path, e))?;
         let mut sink = Self {
             path: path.to_path_buf(),
@@ -139,17 +140,25 @@ impl ParquetSink {
         self.writer.flush().map_err(|e| parquet_err(&self.path, e))
     }
 
+    /// Starts writing the row groups written so far to disk (see [`AtomicFile::start_writeback`]).
+    pub fn start_writeback(&mut self) {
+        self.file.start_writeback();
+    }
+
     /// The Arrow schema of the file.
     pub fn arrow_schema(&self) -> &SchemaRef {
         &self.schema
     }
 
-    /// Writes the footer and moves the file into place.
-    pub fn finish(self) -> Result<()> {
-        self.writer
-            .close()
+    /// Writes the footer and moves the file into place; returns the file's digest.
+    pub fn finish(self) -> Result<FileDigest> {
+        let hashed = self
+            .writer
+            .into_inner()
             .map_err(|e| parquet_err(&self.path, e))?;
-        self.file.commit()
+        let (digest, _) = hashed.finish(&self.path);
+        self.file.commit()?;
+        Ok(digest)
     }
 }
 

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use biomarker_tables::atomic::AtomicFile;
 use biomarker_tables::io::FrameSink;
+use biomarker_tables::kinds::manifest::DigestWriter;
 use biomarker_tables::plink::BimRecord;
-use biomarker_tables::{Cell, GwasTable, RowBatch, TableKind};
+use biomarker_tables::{Cell, FileDigest, GwasTable, RowBatch, TableKind};
 
 use super::config::OutputFormat;
 use super::format::{log10p, push_g6, push_p_from_ln};
@@ -29,7 +30,7 @@ pub struct PhenoInfo {
 
 struct Text {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<DigestWriter<File>>,
     file: AtomicFile,
     meta: Option<PathBuf>,
 }
@@ -198,7 +199,6 @@ impl Renderer {
 pub struct Outputs {
     renderer: Renderer,
     texts: Vec<Text>,
-    parquet_path: PathBuf,
     sink: FrameSink,
     pending: Pending,
 }
@@ -318,7 +318,7 @@ impl Outputs {
             let path = text_path(dir, &ph.name, ph.binary, format);
             let mut file = AtomicFile::create(&path)?;
             let handle = file.file().try_clone().map_err(io_err(&path))?;
-            let mut out = BufWriter::with_capacity(1 << 16, handle);
+            let mut out = BufWriter::with_capacity(1 << 16, DigestWriter::new(handle));
             writeln!(out, "{}", header(format, ph.binary)).map_err(io_err(&path))?;
             let meta = (format == OutputFormat::Ssf).then(|| {
                 let mut s = path.as_os_str().to_owned();
@@ -341,7 +341,6 @@ impl Outputs {
         Ok(Self {
             renderer: Renderer { format, phenos },
             texts,
-            parquet_path,
             sink,
             pending: Pending::default(),
         })
@@ -376,23 +375,33 @@ impl Outputs {
     fn flush_table(&mut self) -> Result<()> {
         if self.pending.rows() > 0 {
             self.pending.write_to(&mut self.sink)?;
+            // Hundreds of megabytes of results would otherwise wait in the page cache for the
+            // sync at the end, which then takes a noticeable part of the whole scan.
+            self.sink.start_writeback();
+            for t in &mut self.texts {
+                t.file.start_writeback();
+            }
         }
         Ok(())
     }
 
-    /// Completes every file and moves it into place; returns the paths written.
-    pub fn finish(mut self) -> Result<Vec<PathBuf>> {
+    /// Completes every file and moves it into place; returns the files written with their
+    /// sizes and SHA-256 (hashed as they were written: no second read).
+    pub fn finish(mut self) -> Result<Vec<FileDigest>> {
         self.flush_table()?;
         let mut written = Vec::new();
         for (t, ph) in self.texts.into_iter().zip(&self.renderer.phenos) {
             let Text {
                 path,
-                mut out,
+                out,
                 file,
                 meta,
             } = t;
-            out.flush().map_err(io_err(&path))?;
-            drop(out);
+            let hashed = out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .map_err(io_err(&path))?;
+            let (digest, _) = hashed.finish(&path);
             if let Some(meta) = meta {
                 let yaml = format!(
                     "# GWAS-SSF metadata\nfile_type: GWAS-SSF v1.0\ndata_file_name: {}\nis_harmonised: false\nis_sorted: false\n\
@@ -404,13 +413,12 @@ impl Outputs {
                     env!("CARGO_PKG_VERSION")
                 );
                 biomarker_tables::atomic::write_atomic(&meta, |w| w.write_all(yaml.as_bytes()))?;
-                written.push(meta);
+                written.push(FileDigest::of(&meta)?);
             }
             file.commit()?;
-            written.push(path);
+            written.push(digest);
         }
-        self.sink.finish()?;
-        written.push(self.parquet_path);
+        written.push(self.sink.finish_with_digest()?);
         Ok(written)
     }
 }

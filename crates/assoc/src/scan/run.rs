@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use biomarker_tables::plink::{BimReader, BimRecord};
+use biomarker_tables::FileDigest;
 
 use rayon::prelude::*;
 
@@ -30,8 +31,8 @@ pub struct ScanReport {
     pub groups: usize,
     /// Per-phenotype summaries, in phenotype order.
     pub phenos: Vec<PhenoSummary>,
-    /// Files written.
-    pub outputs: Vec<PathBuf>,
+    /// Files written, with their sizes and SHA-256.
+    pub outputs: Vec<FileDigest>,
     /// Covariate design columns used.
     pub covariates: Vec<String>,
     /// Where this scan's variants lie in the unsplit scan's selection.
@@ -107,9 +108,9 @@ pub fn scan(
     let (tx, rx) =
         std::sync::mpsc::sync_channel::<Option<(Vec<BimRecord>, Vec<(Tested, Rendered)>)>>(1);
     let (tested, written, summaries) = std::thread::scope(
-        |scope| -> Result<(usize, Vec<PathBuf>, Vec<PhenoSummary>)> {
+        |scope| -> Result<(usize, Vec<FileDigest>, Vec<PhenoSummary>)> {
             let writer = scope.spawn(
-                move || -> Result<(usize, Vec<PathBuf>, Vec<PhenoSummary>)> {
+                move || -> Result<(usize, Vec<FileDigest>, Vec<PhenoSummary>)> {
                     let mut tested = 0usize;
                     let mut complete = false;
                     for msg in rx {

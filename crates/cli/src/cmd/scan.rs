@@ -191,7 +191,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let report = report.context("scan failed")?;
-    manifest.add_outputs(&report.outputs)?;
+    // Hashed as they were written.
+    manifest.outputs.extend(report.outputs.iter().cloned());
     manifest.summary = serde_json::to_value(scan::record::ScanSummary::of(
         &report, scan_hash, args.chunk,
     ))?;

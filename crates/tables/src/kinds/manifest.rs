@@ -3,7 +3,7 @@
 //! long each step took. It is validated against `data-schemas/manifest.schema.json`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -56,6 +56,48 @@ impl FileDigest {
             bytes,
             sha256: hex(&hasher.finalize()),
         })
+    }
+}
+
+/// A writer that hashes what passes through it, so an output's digest needs no second read
+/// of the file once it is written.
+pub struct DigestWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> DigestWriter<W> {
+    /// Hashes everything written to `inner` from now on.
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The digest of everything written, recorded under `path`, and the inner writer.
+    pub fn finish(self, path: &Path) -> (FileDigest, W) {
+        let digest = FileDigest {
+            path: path.display().to_string(),
+            bytes: self.bytes,
+            sha256: hex(&self.hasher.finalize()),
+        };
+        (digest, self.inner)
+    }
+}
+
+impl<W: Write> Write for DigestWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

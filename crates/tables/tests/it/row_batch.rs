@@ -1,8 +1,8 @@
 //! Rows streamed through a RowBatch read back exactly as the same rows written as a frame,
-//! in both formats, and are validated the same way.
+//! in both formats, are validated the same way, and come with the digest of the file.
 
 use biomarker_tables::io::FrameSink;
-use biomarker_tables::{Frame, GwasRecord, GwasTable, RowBatch, TableKind};
+use biomarker_tables::{FileDigest, Frame, GwasRecord, GwasTable, RowBatch, TableKind};
 
 fn records() -> Vec<GwasRecord> {
     let record = |id: &str, p: Option<f64>, err: Option<&str>| GwasRecord {
@@ -62,7 +62,9 @@ fn streamed_rows_read_back_as_the_frame_they_came_from() {
             sink.write_rows(&mut batch).unwrap();
             assert_eq!(batch.rows(), 0);
         }
-        sink.finish().unwrap();
+        // The digest hashed while writing is the file's.
+        let digest = sink.finish_with_digest().unwrap();
+        assert_eq!(digest, FileDigest::of(&path).unwrap(), "{name}");
         let back = GwasTable::read(&path).unwrap();
         let mut twice = table.records.clone();
         twice.extend(table.records.clone());
