@@ -172,4 +172,29 @@ impl CellColumn for ArrowCells<'_> {
             _ => Cell::Null,
         }
     }
+
+    fn all_str(&self, mut ok: impl FnMut(Option<&str>) -> bool) -> bool {
+        matches!(self, Self::Str(a) if a.iter().all(&mut ok))
+    }
+
+    fn all_f64(&self, mut ok: impl FnMut(Option<f64>) -> bool) -> bool {
+        match self {
+            // No nulls (the usual case): straight over the values.
+            Self::F64(a) if a.null_count() == 0 => a.values().iter().all(|&x| ok(Some(x))),
+            Self::F64(a) => a.iter().all(ok),
+            _ => false,
+        }
+    }
+
+    fn all_i64(&self, mut ok: impl FnMut(Option<i64>) -> bool) -> bool {
+        match self {
+            Self::I64(a) if a.null_count() == 0 => a.values().iter().all(|&x| ok(Some(x))),
+            Self::I64(a) => a.iter().all(ok),
+            _ => false,
+        }
+    }
+
+    fn all_bool(&self, ok: impl FnMut(Option<bool>) -> bool) -> bool {
+        matches!(self, Self::Bool(a) if a.iter().all(ok))
+    }
 }

@@ -276,40 +276,22 @@ impl Node {
                             .as_ref()
                             .is_none_or(|allowed| allowed.iter().any(|a| a.as_str() == Some(s)))
                 };
-                self.allows(JsonType::String)
-                    && all_cells(column, |c| match c {
-                        Cell::Str(s) => ok(s),
-                        Cell::Null => null,
-                        _ => false,
-                    })
+                self.allows(JsonType::String) && column.all_str(|c| c.map_or(null, ok))
             }
             // Numeric and boolean enumerations are rare: left to the cell-by-cell check.
             _ if self.enum_values.is_some() => false,
             CellKind::I64 => {
                 self.allows(JsonType::Integer)
-                    && all_cells(column, |c| match c {
-                        Cell::I64(i) => in_range(i as f64),
-                        Cell::Null => null,
-                        _ => false,
-                    })
+                    && column.all_i64(|c| c.map_or(null, |i| in_range(i as f64)))
             }
             CellKind::Bool => {
-                self.allows(JsonType::Boolean)
-                    && all_cells(column, |c| match c {
-                        Cell::Bool(_) => true,
-                        Cell::Null => null,
-                        _ => false,
-                    })
+                self.allows(JsonType::Boolean) && column.all_bool(|c| c.is_some() || null)
             }
             // A whole number is an integer to check_cell, which an "integer"-only node
             // accepts: leave that case to the cell-by-cell check.
             CellKind::F64 => {
                 (self.types.is_empty() || self.types.contains(&JsonType::Number))
-                    && all_cells(column, |c| match c {
-                        Cell::F64(x) => x.is_finite() && in_range(x),
-                        Cell::Null => null,
-                        _ => false,
-                    })
+                    && column.all_f64(|c| c.map_or(null, |x| x.is_finite() && in_range(x)))
             }
         }
     }
@@ -588,12 +570,9 @@ impl TableSchema {
     }
 }
 
-/// Whether `ok` holds for every cell of `column` (generic, so the check inlines per storage).
-fn all_cells<C: CellColumn + ?Sized>(column: &C, ok: impl Fn(Cell<'_>) -> bool) -> bool {
-    (0..column.len()).all(|row| ok(column.cell(row)))
-}
-
-/// A column of cells as the schema checks see it, whatever holds the values.
+/// A column of cells as the schema checks see it, whatever holds the values. The `all_*`
+/// walks have a cell-by-cell default; a storage overrides them with a loop over its own
+/// typed values, which is what keeps validating millions of rows cheap.
 pub trait CellColumn {
     /// Number of cells.
     fn len(&self) -> usize;
@@ -605,6 +584,38 @@ pub trait CellColumn {
     fn kind(&self) -> CellKind;
     /// The cell at `row`.
     fn cell(&self, row: usize) -> Cell<'_>;
+    /// Whether `ok` holds for every cell of a text column (None: null); false for others.
+    fn all_str(&self, mut ok: impl FnMut(Option<&str>) -> bool) -> bool {
+        (0..self.len()).all(|r| match self.cell(r) {
+            Cell::Str(s) => ok(Some(s)),
+            Cell::Null => ok(None),
+            _ => false,
+        })
+    }
+    /// As [`CellColumn::all_str`] for a float column.
+    fn all_f64(&self, mut ok: impl FnMut(Option<f64>) -> bool) -> bool {
+        (0..self.len()).all(|r| match self.cell(r) {
+            Cell::F64(x) => ok(Some(x)),
+            Cell::Null => ok(None),
+            _ => false,
+        })
+    }
+    /// As [`CellColumn::all_str`] for an integer column.
+    fn all_i64(&self, mut ok: impl FnMut(Option<i64>) -> bool) -> bool {
+        (0..self.len()).all(|r| match self.cell(r) {
+            Cell::I64(x) => ok(Some(x)),
+            Cell::Null => ok(None),
+            _ => false,
+        })
+    }
+    /// As [`CellColumn::all_str`] for a boolean column.
+    fn all_bool(&self, mut ok: impl FnMut(Option<bool>) -> bool) -> bool {
+        (0..self.len()).all(|r| match self.cell(r) {
+            Cell::Bool(x) => ok(Some(x)),
+            Cell::Null => ok(None),
+            _ => false,
+        })
+    }
 }
 
 impl CellColumn for ColumnData {
@@ -623,6 +634,22 @@ impl CellColumn for ColumnData {
 
     fn cell(&self, row: usize) -> Cell<'_> {
         ColumnData::cell(self, row)
+    }
+
+    fn all_str(&self, mut ok: impl FnMut(Option<&str>) -> bool) -> bool {
+        matches!(self, ColumnData::Str(v) if v.iter().all(|x| ok(x.as_deref())))
+    }
+
+    fn all_f64(&self, mut ok: impl FnMut(Option<f64>) -> bool) -> bool {
+        matches!(self, ColumnData::F64(v) if v.iter().all(|x| ok(*x)))
+    }
+
+    fn all_i64(&self, mut ok: impl FnMut(Option<i64>) -> bool) -> bool {
+        matches!(self, ColumnData::I64(v) if v.iter().all(|x| ok(*x)))
+    }
+
+    fn all_bool(&self, mut ok: impl FnMut(Option<bool>) -> bool) -> bool {
+        matches!(self, ColumnData::Bool(v) if v.iter().all(|x| ok(*x)))
     }
 }
 

@@ -15,7 +15,7 @@ use biomarker_tables::plink::BimRecord;
 use biomarker_tables::{Cell, FileDigest, GwasTable, RowBatch, TableKind};
 
 use super::config::OutputFormat;
-use super::format::{log10p, push_g6, push_p_from_ln};
+use super::format::{log10p, push_g6, push_int, push_p_from_ln};
 use super::TestResult;
 use crate::error::{AssocError, Result};
 
@@ -70,10 +70,7 @@ fn line_of_parts(out: &mut String, sep: char, parts: &[&[Field<'_>]]) {
         }
         match *f {
             Field::Str(s) => out.push_str(s),
-            Field::Int(v) => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "{v}");
-            }
+            Field::Int(v) => push_int(out, v),
             Field::G6(x) => push_g6(out, x),
             Field::P(ln_p) => push_p_from_ln(out, ln_p),
             // GWAS-SSF marks a missing value as `#NA`.

@@ -90,6 +90,16 @@ fn a_bad_cell_in_a_later_batch_is_named_and_nothing_is_written() {
         err.contains("g.parquet") && err.contains("row 5, column \"A1_FREQ\": expected ≤ 1"),
         "{err}"
     );
+    // A column with nulls takes the other path through the check.
+    let mut bad = records();
+    bad[2].beta = Some(f64::INFINITY);
+    assert_eq!(bad[1].beta, None);
+    push_all(&mut batch, &GwasTable::frame_of(&bad));
+    let err = sink.write_rows(&mut batch).unwrap_err().to_string();
+    assert!(
+        err.contains("row 6, column \"BETA\"") && err.contains("finite"),
+        "{err}"
+    );
     drop(sink);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
