@@ -10,7 +10,7 @@
 //! multiply), so every result is bit-identical to the scalar one. The instruction set is
 //! picked at run time (AVX-512, AVX2 or the baseline), and every path runs the same source.
 
-use crate::special::{EPS, FPMIN, MAX_ITER};
+use crate::special::{lentz_step, EPS, FPMIN, MAX_ITER};
 
 /// Recurrences advanced together.
 pub(crate) const LANES: usize = 8;
@@ -60,26 +60,10 @@ fn betacf_lanes(a: [f64; LANES], b: [f64; LANES], x: [f64; LANES]) -> [f64; LANE
         let m2 = 2.0 * m;
         for l in 0..LANES {
             let aa = m * (b[l] - m) * x[l] / ((qam[l] + m2) * (a[l] + m2));
-            let mut dl = 1.0 + aa * d[l];
-            if dl.abs() < FPMIN {
-                dl = FPMIN;
-            }
-            let mut cl = 1.0 + aa / c[l];
-            if cl.abs() < FPMIN {
-                cl = FPMIN;
-            }
-            dl = 1.0 / dl;
+            let (cl, dl) = lentz_step(aa, c[l], d[l]);
             let mut hl = h[l] * (dl * cl);
             let aa = -(a[l] + m) * (qab[l] + m) * x[l] / ((a[l] + m2) * (qap[l] + m2));
-            dl = 1.0 + aa * dl;
-            if dl.abs() < FPMIN {
-                dl = FPMIN;
-            }
-            cl = 1.0 + aa / cl;
-            if cl.abs() < FPMIN {
-                cl = FPMIN;
-            }
-            dl = 1.0 / dl;
+            let (cl, dl) = lentz_step(aa, cl, dl);
             let del = dl * cl;
             hl *= del;
             // A converged lane stops changing: the scalar loop has left by now.

@@ -148,6 +148,22 @@ pub fn ln_beta_inc_ln(a: f64, b: f64, ln_x: f64, ln_y: f64) -> (f64, f64) {
     }
 }
 
+/// One half-step of the modified Lentz recurrence: the new `(c, d)` (with `d` inverted) for
+/// the partial numerator `aa`. Shared by [`betacf`] and [`crate::lanes`], whose results must
+/// agree bit for bit.
+#[inline(always)]
+pub(crate) fn lentz_step(aa: f64, c: f64, d: f64) -> (f64, f64) {
+    let mut d = 1.0 + aa * d;
+    if d.abs() < FPMIN {
+        d = FPMIN;
+    }
+    let mut c = 1.0 + aa / c;
+    if c.abs() < FPMIN {
+        c = FPMIN;
+    }
+    (c, 1.0 / d)
+}
+
 /// Continued fraction of the incomplete beta function (modified Lentz); [`crate::lanes`]
 /// evaluates the same recurrence for several arguments at once and must stay in step.
 pub(crate) fn betacf(a: f64, b: f64, x: f64) -> f64 {
@@ -165,26 +181,10 @@ pub(crate) fn betacf(a: f64, b: f64, x: f64) -> f64 {
         let m = m as f64;
         let m2 = 2.0 * m;
         let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
+        (c, d) = lentz_step(aa, c, d);
         h *= d * c;
         let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < FPMIN {
-            d = FPMIN;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < FPMIN {
-            c = FPMIN;
-        }
-        d = 1.0 / d;
+        (c, d) = lentz_step(aa, c, d);
         let del = d * c;
         h *= del;
         if (del - 1.0).abs() < EPS {
