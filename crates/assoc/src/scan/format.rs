@@ -7,33 +7,34 @@ use std::f64::consts::LN_10;
 
 /// `%g` with 6 significant digits; `NA` for NaN.
 pub fn g6(x: f64) -> String {
-    let mut out = String::with_capacity(14);
+    let mut out = Vec::with_capacity(14);
     push_g6(&mut out, x);
-    out
+    String::from_utf8(out).expect("ASCII")
 }
 
-/// Appends `%g` with 6 significant digits (`NA` for NaN) to `out` without allocating.
+/// Appends `%g` with 6 significant digits (`NA` for NaN) to the ASCII text `out` without
+/// allocating.
 ///
 /// Digits come from one scaled multiplication; when the scaled value sits within rounding
 /// noise of a tie the exact (slower) formatter decides, so the output always equals C's.
 /// Millions of numbers go through here in a genome scan, so the decimal exponent comes from
 /// the binary one and the powers of ten from a table rather than `log10`/`powi`, and
 /// rounding is integer conversion (the baseline x86-64 target has no rounding instruction).
-pub fn push_g6(out: &mut String, x: f64) {
+pub fn push_g6(out: &mut Vec<u8>, x: f64) {
     if x.is_nan() {
-        return out.push_str("NA");
+        return out.extend_from_slice(b"NA");
     }
     if x.is_infinite() {
-        return out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+        return out.extend_from_slice(if x > 0.0 { b"inf" } else { b"-inf" });
     }
     if x == 0.0 {
-        return out.push('0');
+        return out.push(b'0');
     }
     let a = x.abs();
     let binary_exp = ((a.to_bits() >> 52) & 0x7ff) as i64 - 1023;
     if binary_exp == -1023 {
         // Subnormal: rare enough for the exact path.
-        return out.push_str(&g6_exact(x));
+        return out.extend_from_slice(g6_exact(x).as_bytes());
     }
     // ⌊b·log10 2⌋ (log10 2 to 2⁻³² is exact enough for every binary exponent), which is
     // ⌊log10 a⌋ or one less.
@@ -50,11 +51,11 @@ pub fn push_g6(out: &mut String, x: f64) {
     }
     let frac = m - (m as u64) as f64;
     if !m.is_finite() || (frac - 0.5).abs() < 1e-6 {
-        return out.push_str(&g6_exact(x));
+        return out.extend_from_slice(g6_exact(x).as_bytes());
     }
     let digits = round(m);
     if !(100_000..1_000_000).contains(&digits) {
-        return out.push_str(&g6_exact(x));
+        return out.extend_from_slice(g6_exact(x).as_bytes());
     }
     // The six digits, most significant first, and how many remain once trailing zeros go.
     let mut d = [0u8; 6];
@@ -104,16 +105,16 @@ pub fn push_g6(out: &mut String, x: f64) {
         }
         put(&d[..len]);
     }
-    out.push_str(std::str::from_utf8(&buf[..n]).expect("ASCII"));
+    out.extend_from_slice(&buf[..n]);
 }
 
 /// Appends an integer in decimal.
-pub fn push_int(out: &mut String, v: i64) {
+pub fn push_int(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     let mut buf = [0u8; 20];
-    out.push_str(std::str::from_utf8(decimal(v.unsigned_abs(), &mut buf)).expect("ASCII"));
+    out.extend_from_slice(decimal(v.unsigned_abs(), &mut buf));
 }
 
 /// The decimal digits of `v`, written at the end of `buf`.
@@ -178,18 +179,18 @@ fn scientific(mant: &str, exp: i32) -> String {
 
 /// A p-value given as `ln p`, with 6 significant digits, never 0; `NA` for NaN.
 pub fn p_from_ln(ln_p: f64) -> String {
-    let mut out = String::with_capacity(14);
-    push_p_from_ln(&mut out, ln_p);
-    out
+    let mut out = Vec::with_capacity(14);
+    push_p_from_ln(&mut out, ln_p, ln_p.exp());
+    String::from_utf8(out).expect("ASCII")
 }
 
-/// Appends [`p_from_ln`]'s text to `out`.
-pub fn push_p_from_ln(out: &mut String, ln_p: f64) {
+/// Appends [`p_from_ln`]'s text to `out`; `p` is `exp(ln_p)`, which the caller has at hand.
+pub fn push_p_from_ln(out: &mut Vec<u8>, ln_p: f64, p: f64) {
     if ln_p.is_nan() {
-        return out.push_str("NA");
+        return out.extend_from_slice(b"NA");
     }
     if ln_p > -700.0 {
-        return push_g6(out, ln_p.exp());
+        return push_g6(out, p);
     }
     let l10 = ln_p / LN_10;
     let mut e = l10.floor();
@@ -198,7 +199,7 @@ pub fn push_p_from_ln(out: &mut String, ln_p: f64) {
         mant /= 10.0;
         e += 1.0;
     }
-    out.push_str(&scientific(&format!("{mant:.5}"), e as i32));
+    out.extend_from_slice(scientific(&format!("{mant:.5}"), e as i32).as_bytes());
 }
 
 /// `−log10 p` from `ln p`.
@@ -252,9 +253,9 @@ mod tests {
             }
         }
         for v in [i64::MIN, -1, 0, 7, 4975, i64::MAX] {
-            let mut s = String::new();
+            let mut s = Vec::new();
             push_int(&mut s, v);
-            assert_eq!(s, v.to_string());
+            assert_eq!(s, v.to_string().as_bytes());
         }
         assert_eq!(p_from_ln((1.27315e-122f64).ln()), "1.27315e-122");
         assert_eq!(p_from_ln(-559.0 * LN_10 + 1.865f64.ln()), "1.865e-559");

@@ -9,15 +9,16 @@
 
 use super::geno::Calls;
 use super::missing;
-use super::model::{Group, GroupKind, Scratch};
+use super::model::{Base, Group, GroupKind, Scratch};
 use super::{ErrCode, TestResult};
 use crate::linalg::{cholesky, forward};
 use biomarker_stats::StudentT;
 
-/// Tests one variant against every phenotype of a linear group; `s.acc` holds the carrier
-/// sums from [`Group::prepare`].
+/// Tests one variant against the phenotypes of `base` in a linear group; `s.acc` holds the
+/// carrier sums (over the samples of `base`) from [`Group::prepare`].
 pub fn test_variant(
     group: &Group,
+    base: &Base<'_>,
     calls: &Calls,
     n: usize,
     a1_freq: f64,
@@ -28,13 +29,14 @@ pub fn test_variant(
         unreachable!("linear group")
     };
     let k = group.k;
-    let m = group.phenos.len();
+    let (y0, m) = (base.phenos.start, base.phenos.len());
+    let yy = &yy[y0..y0 + m];
     let w = group.width;
     let (n1, n2) = (calls.n_ones as f64, calls.n_twos as f64);
     let gg = n1 + 4.0 * n2;
     let df = (n - k - 1) as f64;
     let a = &s.acc[..k];
-    let gy = &s.acc[k..k + m];
+    let gy = &s.acc[k + y0..k + y0 + m];
     let fail = |out: &mut Vec<TestResult>, e| {
         for _ in 0..m {
             out.push(TestResult::failed(n, a1_freq, None, e));
@@ -64,7 +66,7 @@ pub fn test_variant(
             });
         }
     };
-    if calls.missing.is_empty() {
+    if calls.missing.is_empty() && base.qq.is_none() {
         let sgg = gg - a.iter().map(|v| v * v).sum::<f64>();
         if sgg.is_nan() || sgg <= 0.0 {
             pending.give_back(s);
@@ -78,13 +80,19 @@ pub fn test_variant(
         pending.give_back(s);
         return;
     }
-    // Missing calls: A = I − Q_MᵀQ_M, c_j = −Q_Mᵀỹ_M,j. `c` is stored covariate-major
+    // Missing calls: A = I − Q_MᵀQ_M, c_j = −Q_Mᵀỹ_M,j (with fewer samples than the group's,
+    // A starts from QᵀQ over them; ỹ is zero on the others). `c` is stored covariate-major
     // (`c[a·m + j]`) so that every loop below runs across the phenotypes, contiguously.
     let mut l = std::mem::take(&mut s.tmp2);
     l.clear();
-    l.resize(k * k, 0.0);
-    for i in 0..k {
-        l[i * k + i] = 1.0;
+    match base.qq {
+        Some(qq) => l.extend_from_slice(qq),
+        None => {
+            l.resize(k * k, 0.0);
+            for i in 0..k {
+                l[i * k + i] = 1.0;
+            }
+        }
     }
     let mut c = std::mem::take(&mut s.miss_c);
     c.clear();
@@ -92,7 +100,17 @@ pub fn test_variant(
     let mut yy_m = std::mem::take(&mut s.miss_yy);
     yy_m.clear();
     yy_m.resize(m, 0.0);
-    missing::accumulate(&group.w, w, k, m, &calls.missing, &mut l, &mut c, &mut yy_m);
+    let ys = (y0, m);
+    missing::accumulate(
+        &group.w,
+        w,
+        k,
+        ys,
+        &calls.missing,
+        &mut l,
+        &mut c,
+        &mut yy_m,
+    );
     for a_ in 0..k {
         for b in 0..a_ {
             l[b * k + a_] = l[a_ * k + b];

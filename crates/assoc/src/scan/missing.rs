@@ -16,21 +16,22 @@
 const AHEAD: usize = 4;
 
 /// Sums over the samples `missing` (rows of the sample-major `w`, `width` columns: the `k`
-/// covariate-basis columns, then the `m` phenotypes): `l` (`k × k`, lower triangle only)
-/// `−= q qᵀ`, `c` (`k × m`, covariate-major) `−= q ỹᵀ`, `yy` (`m`) `+= ỹ²`.
+/// covariate-basis columns, then the phenotypes, of which the `m` from `y0` on take part):
+/// `l` (`k × k`, lower triangle only) `−= q qᵀ`, `c` (`k × m`, covariate-major) `−= q ỹᵀ`,
+/// `yy` (`m`) `+= ỹ²`.
 #[allow(clippy::too_many_arguments)]
 pub fn accumulate(
     w: &[f64],
     width: usize,
     k: usize,
-    m: usize,
+    (y0, m): (usize, usize),
     missing: &[u32],
     l: &mut [f64],
     c: &mut [f64],
     yy: &mut [f64],
 ) {
-    assert!(k + m <= width && l.len() == k * k && c.len() == k * m && yy.len() == m);
-    dispatch::accumulate::run(w, width, k, m, missing, l, c, yy)
+    assert!(k + y0 + m <= width && l.len() == k * k && c.len() == k * m && yy.len() == m);
+    dispatch::accumulate::run(w, width, k, (y0, m), missing, l, c, yy)
 }
 
 /// Solves `L z_j = c_j` in place for every column `j` of the covariate-major `k × m` matrix
@@ -54,7 +55,7 @@ fn accumulate_body(
     w: &[f64],
     width: usize,
     k: usize,
-    m: usize,
+    (y0, m): (usize, usize),
     missing: &[u32],
     l: &mut [f64],
     c: &mut [f64],
@@ -70,7 +71,7 @@ fn accumulate_body(
         }
         let row = row_of(mi);
         let (q, y) = row.split_at(k);
-        let y = &y[..m];
+        let y = &y[y0..y0 + m];
         for (a_, (l_row, c_row)) in l.chunks_exact_mut(k).zip(c.chunks_exact_mut(m)).enumerate() {
             let qa = q[a_];
             for (lb, qb) in l_row[..=a_].iter_mut().zip(q) {
@@ -177,7 +178,8 @@ mod dispatch {
     }
 
     dispatched!(accumulate => super::super::accumulate_body, (w: &[f64], width: usize,
-        k: usize, m: usize, missing: &[u32], l: &mut [f64], c: &mut [f64], yy: &mut [f64]));
+        k: usize, ys: (usize, usize), missing: &[u32], l: &mut [f64], c: &mut [f64],
+        yy: &mut [f64]));
     dispatched!(forward_columns => super::super::forward_columns_body,
         (l: &[f64], k: usize, m: usize, c: &mut [f64]));
     dispatched!(numerators => super::super::numerators_body,
@@ -189,7 +191,13 @@ mod tests {
     use super::*;
 
     /// The sums written out plainly, one missing sample and one element at a time.
-    fn plain(w: &[f64], width: usize, k: usize, m: usize, missing: &[u32]) -> Vec<f64> {
+    fn plain(
+        w: &[f64],
+        width: usize,
+        k: usize,
+        (y0, m): (usize, usize),
+        missing: &[u32],
+    ) -> Vec<f64> {
         let (mut l, mut c, mut yy) = (vec![0.0; k * k], vec![0.0; k * m], vec![0.0; m]);
         for &mi in missing {
             let row = &w[mi as usize * width..];
@@ -198,11 +206,11 @@ mod tests {
                     l[a * k + b] -= row[a] * row[b];
                 }
                 for j in 0..m {
-                    c[a * m + j] -= row[a] * row[k + j];
+                    c[a * m + j] -= row[a] * row[k + y0 + j];
                 }
             }
             for j in 0..m {
-                yy[j] += row[k + j] * row[k + j];
+                yy[j] += row[k + y0 + j] * row[k + y0 + j];
             }
         }
         [l, c, yy].concat()
@@ -215,7 +223,7 @@ mod tests {
         w: &[f64],
         width: usize,
         k: usize,
-        m: usize,
+        (y0, m): (usize, usize),
         miss: &[u32],
     ) -> Option<Vec<u64>> {
         let (mut l, mut c, mut yy) = (vec![0.0; k * k], vec![0.0; k * m], vec![0.0; m]);
@@ -228,12 +236,12 @@ mod tests {
         let (l_, c_, yy_, num_, zz_) = (&mut l, &mut c, &mut yy, &mut num, &mut zz);
         match path {
             "baseline" => {
-                accumulate_body(w, width, k, m, miss, l_, c_, yy_);
+                accumulate_body(w, width, k, (y0, m), miss, l_, c_, yy_);
                 forward_columns_body(l_, k, m, c_);
                 numerators_body(c_, &za, num_, zz_);
             }
             "dispatched" => {
-                accumulate(w, width, k, m, miss, l_, c_, yy_);
+                accumulate(w, width, k, (y0, m), miss, l_, c_, yy_);
                 forward_columns(l_, k, m, c_);
                 numerators(c_, &za, num_, zz_);
             }
@@ -244,7 +252,7 @@ mod tests {
                 }
                 // SAFETY: the CPU supports AVX2, checked just above.
                 unsafe {
-                    dispatch::accumulate::avx2(w, width, k, m, miss, l_, c_, yy_);
+                    dispatch::accumulate::avx2(w, width, k, (y0, m), miss, l_, c_, yy_);
                     dispatch::forward_columns::avx2(l_, k, m, c_);
                     dispatch::numerators::avx2(c_, &za, num_, zz_);
                 }
@@ -256,7 +264,7 @@ mod tests {
                 }
                 // SAFETY: the CPU supports AVX-512F, checked just above.
                 unsafe {
-                    dispatch::accumulate::avx512(w, width, k, m, miss, l_, c_, yy_);
+                    dispatch::accumulate::avx512(w, width, k, (y0, m), miss, l_, c_, yy_);
                     dispatch::forward_columns::avx512(l_, k, m, c_);
                     dispatch::numerators::avx512(c_, &za, num_, zz_);
                 }
@@ -274,22 +282,23 @@ mod tests {
 
     #[test]
     fn every_path_gives_the_same_bits() {
-        // Phenotype counts that leave every lane tail (37 = 4·8 + 5), rows read out of order.
+        // Phenotype counts that leave every lane tail (37 = 4·8 + 5), rows read out of order,
+        // the phenotypes taken from the first column after the covariates or further on.
         let (n, k) = (50, 6);
         let missing: Vec<u32> = vec![3, 17, 4, 49, 0, 22, 31, 8, 9];
-        for m in [1, 5, 37] {
-            let width = k + m;
+        for (y0, m) in [(0, 1), (2, 1), (0, 5), (1, 37)] {
+            let width = k + y0 + m + 1;
             let w: Vec<f64> = (0..n * width)
                 .map(|i| ((i * 7919 % 1009) as f64 - 504.0) / 97.0)
                 .collect();
             // The sums equal the plain loops.
             let (mut l, mut c, mut yy) = (vec![0.0; k * k], vec![0.0; k * m], vec![0.0; m]);
-            accumulate(&w, width, k, m, &missing, &mut l, &mut c, &mut yy);
-            assert_eq!([l, c, yy].concat(), plain(&w, width, k, m, &missing));
-            let want = run("baseline", &w, width, k, m, &missing).expect("baseline");
+            accumulate(&w, width, k, (y0, m), &missing, &mut l, &mut c, &mut yy);
+            assert_eq!([l, c, yy].concat(), plain(&w, width, k, (y0, m), &missing));
+            let want = run("baseline", &w, width, k, (y0, m), &missing).expect("baseline");
             assert!(want.iter().filter(|&&b| b != 0).count() > k * m);
             for path in ["dispatched", "avx2", "avx512"] {
-                if let Some(got) = run(path, &w, width, k, m, &missing) {
+                if let Some(got) = run(path, &w, width, k, (y0, m), &missing) {
                     assert_eq!(got, want, "{path}, {m} phenotypes");
                 } else {
                     eprintln!("skipped: this CPU lacks {path}");

@@ -4,6 +4,12 @@
 //! covariates plus the phenotypes' residuals after projecting the covariates out
 //! (Frisch–Waugh–Lovell), stored side by side in one sample-major matrix so that one pass
 //! over a variant's carriers yields every cross-product the regressions need.
+//!
+//! Quantitative phenotypes are grouped by missingness pattern, and a pattern that lacks only
+//! a few of a larger pattern's samples joins that group ([`Exclusion`]): imaging phenotypes
+//! of one cohort (every structure's features and volumes) mostly share their samples, and a
+//! segmentation that failed for a few subjects should not cost another pass over the
+//! genotypes.
 
 use std::collections::HashMap;
 
@@ -14,7 +20,7 @@ use super::input::Inputs;
 use super::kernel::ColumnMajor;
 use super::ErrCode;
 use crate::error::{AssocError, Result};
-use crate::linalg::thin_qr;
+use crate::linalg::{chol_solve, cholesky, thin_qr};
 use crate::regress::added::NullModel;
 use crate::regress::{logistic, LogisticOptions};
 
@@ -64,6 +70,63 @@ pub struct Group {
     pub excluded: Vec<u32>,
     /// Model-specific data.
     pub kind: GroupKind,
+    /// The first `n_main` of `phenos` are tested over every sample of the group; the others
+    /// lack a few of them (see [`Exclusion`]).
+    pub n_main: usize,
+    /// Phenotypes of the group that lack some of its samples, by pattern.
+    pub exclusions: Vec<Exclusion>,
+}
+
+/// Phenotypes of a linear group that lack a few of the group's samples: a missingness pattern
+/// close enough to the group's to share its pass over the genotypes instead of costing a pass
+/// of its own. Their residuals are zero on the samples they lack, and each variant's test
+/// removes those samples as it removes the ones with a missing call, starting from sums over
+/// them computed here once.
+pub struct Exclusion {
+    /// Positions of these phenotypes in the group's `phenos`.
+    pub phenos: std::ops::Range<usize>,
+    /// Local indices (ascending) of the samples they lack.
+    pub local: Vec<u32>,
+    /// .bed positions of the same samples.
+    pub bed: Vec<u32>,
+    /// Their rows of `Q` (`k` values each), side by side: each variant reads them all.
+    pub q_rows: Vec<f64>,
+    /// Whether each of the group's samples (by local index) is one of them.
+    pub lacks: Vec<bool>,
+    /// Σ c_j over the group's samples less these.
+    pub c_sum: Vec<f64>,
+    /// Σ c_i c_j over the same samples, k×k.
+    pub cc: Vec<f64>,
+    /// `QᵀQ` over the same samples, k×k.
+    pub qq: Vec<f64>,
+}
+
+/// The samples and phenotypes of one test before a variant's missing calls are removed: the
+/// group's own phenotypes over all of its samples, or an [`Exclusion`]'s over fewer.
+pub struct Base<'a> {
+    /// Samples.
+    pub n: usize,
+    /// Positions of the phenotypes in the group's `phenos`.
+    pub phenos: std::ops::Range<usize>,
+    /// Σ c_j over the samples.
+    pub c_sum: &'a [f64],
+    /// Σ c_i c_j over the samples.
+    pub cc: &'a [f64],
+    /// `QᵀQ` over the samples; None when it is the identity (every sample of the group).
+    pub qq: Option<&'a [f64]>,
+}
+
+impl Exclusion {
+    /// These phenotypes over the group's samples less those they lack.
+    pub fn base(&self, group: &Group) -> Base<'_> {
+        Base {
+            n: group.n() - self.local.len(),
+            phenos: self.phenos.clone(),
+            c_sum: &self.c_sum,
+            cc: &self.cc,
+            qq: Some(&self.qq),
+        }
+    }
 }
 
 /// What every model needs about one variant in one group before its regression.
@@ -116,6 +179,25 @@ impl Group {
         self.samples.len()
     }
 
+    /// The group's own phenotypes over all of its samples.
+    pub fn base(&self) -> Base<'_> {
+        Base {
+            n: self.n(),
+            phenos: 0..self.n_main,
+            c_sum: &self.c_sum,
+            cc: &self.cc,
+            qq: None,
+        }
+    }
+
+    /// Samples tested for the phenotype at `position` in `phenos` (before missing calls).
+    pub fn n_of(&self, position: usize) -> usize {
+        self.exclusions
+            .iter()
+            .find(|e| e.phenos.contains(&position))
+            .map_or(self.n(), |e| self.n() - e.local.len())
+    }
+
     /// Sums dosage-weighted rows of `w` over the carriers into `s.acc`.
     fn carrier_sums(&self, calls: &Calls, s: &mut Scratch) {
         let w = self.width;
@@ -140,16 +222,18 @@ impl Group {
         }
     }
 
-    /// Counts, carrier sums and PLINK 2's checks for one variant.
-    /// `sums_done`: the carrier sums are already in `s.acc` (from [`super::geno::sum_calls`]).
+    /// Counts, carrier sums and PLINK 2's checks for one variant over the samples of `base`
+    /// (`calls` counts over them too). `sums_done`: the carrier sums are already in `s.acc`
+    /// (from the dense kernel or [`super::geno::sum_calls`]).
     pub fn prepare(
         &self,
+        base: &Base<'_>,
         calls: &Calls,
         cfg: &ScanConfig,
         s: &mut Scratch,
         sums_done: bool,
     ) -> Prepared {
-        let n = self.n() - calls.missing.len();
+        let n = base.n - calls.missing.len();
         let (n1, n2) = (calls.n_ones as f64, calls.n_twos as f64);
         let a1_freq = if n > 0 {
             (n1 + 2.0 * n2) / (2.0 * n as f64)
@@ -182,9 +266,9 @@ impl Group {
             GroupKind::Logistic { .. } => s.gc.extend_from_slice(&s.acc[..k]),
         }
         s.c_sum.clear();
-        s.c_sum.extend_from_slice(&self.c_sum);
+        s.c_sum.extend_from_slice(base.c_sum);
         s.cc.clear();
-        s.cc.extend_from_slice(&self.cc);
+        s.cc.extend_from_slice(base.cc);
         for &m in &calls.missing {
             let row = &self.c[m as usize * k..(m as usize + 1) * k];
             for (a, cc_row) in s.cc.chunks_exact_mut(k).enumerate() {
@@ -210,15 +294,25 @@ impl Group {
     }
 }
 
-/// Builds the groups: quantitative phenotypes by missingness pattern, each case/control
-/// phenotype alone.
+/// A missingness pattern joins a larger linear group's pass, as an [`Exclusion`], when it
+/// has no sample outside the group and lacks fewer than one of every this many of the
+/// group's samples: then removing those samples from each variant's sums costs less than a
+/// pass over the genotypes of its own.
+const JOIN_BELOW: usize = 16;
+
+/// Builds the groups: quantitative phenotypes by missingness pattern (a pattern that lacks
+/// only a few of a larger pattern's samples joins that group, see [`Exclusion`]), each
+/// case/control phenotype alone.
 pub fn build_groups(inputs: &Inputs) -> Result<Vec<Group>> {
     let n_kept = inputs.kept.len();
     let n_bed = inputs.fileset.samples.len();
     let covar_ok: Vec<bool> = (0..n_kept)
         .map(|i| inputs.covars.iter().all(|c| c[i].is_some()))
         .collect();
-    let mut linear: HashMap<Vec<bool>, Vec<usize>> = HashMap::new();
+    // Linear patterns in order of first appearance, each with its phenotypes; `order` holds
+    // the groups in that order, a linear one by its pattern's index.
+    let mut patterns: Vec<(Vec<bool>, Vec<usize>)> = Vec::new();
+    let mut pattern_of: HashMap<Vec<bool>, usize> = HashMap::new();
     let mut order: Vec<(Vec<bool>, Option<usize>)> = Vec::new();
     for (p, ph) in inputs.phenos.iter().enumerate() {
         let mask: Vec<bool> = (0..n_kept)
@@ -226,29 +320,59 @@ pub fn build_groups(inputs: &Inputs) -> Result<Vec<Group>> {
             .collect();
         if ph.binary {
             order.push((mask, Some(p)));
+        } else if let Some(&i) = pattern_of.get(&mask) {
+            patterns[i].1.push(p);
         } else {
-            let e = linear.entry(mask.clone()).or_default();
-            if e.is_empty() {
-                order.push((mask, None));
-            }
-            e.push(p);
+            pattern_of.insert(mask.clone(), patterns.len());
+            order.push((mask.clone(), None));
+            patterns.push((mask, vec![p]));
+        }
+    }
+    // Larger patterns first take the smaller ones they contain.
+    let size = |i: usize| patterns[i].0.iter().filter(|&&b| b).count();
+    let mut by_size: Vec<usize> = (0..patterns.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(size(i)));
+    let mut host: Vec<Option<usize>> = vec![None; patterns.len()];
+    let mut hosts: Vec<usize> = Vec::new();
+    for &i in &by_size {
+        let joins = hosts.iter().copied().find(|&h| {
+            let (inner, outer) = (&patterns[i].0, &patterns[h].0);
+            inner.iter().zip(outer).all(|(&a, &b)| !a || b)
+                && (size(h) - size(i)) * JOIN_BELOW < size(h)
+        });
+        match joins {
+            Some(h) => host[i] = Some(h),
+            None => hosts.push(i),
         }
     }
     let mut groups = Vec::new();
     for (mask, binary) in order {
-        let phenos = match binary {
-            Some(p) => vec![p],
-            None => linear[&mask].clone(),
-        };
-        groups.push(build_group(inputs, &mask, phenos, binary.is_some(), n_bed)?);
+        match binary {
+            Some(p) => groups.push(build_group(inputs, &mask, vec![p], &[], true, n_bed)?),
+            None => {
+                let i = pattern_of[&mask];
+                if host[i].is_some() {
+                    continue; // tested in its host's group
+                }
+                let guests: Vec<(&[bool], &[usize])> = (0..patterns.len())
+                    .filter(|&j| host[j] == Some(i))
+                    .map(|j| (patterns[j].0.as_slice(), patterns[j].1.as_slice()))
+                    .collect();
+                let phenos = patterns[i].1.clone();
+                groups.push(build_group(inputs, &mask, phenos, &guests, false, n_bed)?);
+            }
+        }
     }
     Ok(groups)
 }
 
+/// One group over the samples of `mask` testing `phenos` over all of them, and for linear
+/// groups the phenotypes of each `guests` pattern (a subset of `mask`) over theirs.
 fn build_group(
     inputs: &Inputs,
     mask: &[bool],
     phenos: Vec<usize>,
+    guests: &[(&[bool], &[usize])],
     binary: bool,
     n_bed: usize,
 ) -> Result<Group> {
@@ -358,9 +482,29 @@ fn build_group(
             wt_bed: false,
             excluded,
             kind: GroupKind::Logistic { null },
+            n_main: 1,
+            exclusions: Vec::new(),
         });
     }
     let (q, rfac) = thin_qr(&cm, n, k).ok_or_else(collinear)?;
+    let n_main = phenos.len();
+    let mut phenos = phenos;
+    let mut exclusions = Vec::with_capacity(guests.len());
+    for (guest_mask, guest_phenos) in guests {
+        let start = phenos.len();
+        phenos.extend_from_slice(guest_phenos);
+        let at = start..phenos.len();
+        exclusions.push(exclusion(
+            &local,
+            (guest_mask, guest_phenos),
+            at,
+            &q,
+            &c,
+            n,
+            k,
+            inputs,
+        )?);
+    }
     let m = phenos.len();
     let width = k + m;
     let mut w = vec![0.0; n * width];
@@ -371,17 +515,16 @@ fn build_group(
         }
     }
     for (t, &p) in phenos.iter().enumerate() {
-        let mut y = y_of(p);
-        // Residualise twice: one pass of projection leaves O(ε·‖y‖) of the covariate space.
-        for _ in 0..2 {
-            for j in 0..k {
-                let qj = &q[j * n..(j + 1) * n];
-                let d: f64 = qj.iter().zip(&y).map(|(a, b)| a * b).sum();
-                for (yi, qi) in y.iter_mut().zip(qj) {
-                    *yi -= d * qi;
-                }
+        let y = match exclusions.iter().find(|e| e.phenos.contains(&t)) {
+            None => residual(&q, n, k, y_of(p), None),
+            Some(e) => {
+                // The samples lacking the phenotype enter as zeros and stay zero.
+                let y = (0..n)
+                    .map(|r| inputs.phenos[p].values[local[r]].unwrap_or(0.0))
+                    .collect();
+                residual(&q, n, k, y, Some(e))
             }
-        }
+        };
         yy.push(y.iter().map(|v| v * v).sum());
         for r in 0..n {
             w[r * width + k + t] = y[r];
@@ -409,6 +552,126 @@ fn build_group(
         w,
         width,
         kind: GroupKind::Linear { rfac, yy },
+        n_main,
+        exclusions,
+    })
+}
+
+/// The residual of `y` on the covariates (columns of `q`, `n × k` column-major). Over every
+/// sample of the group when `lacking` is None; otherwise over those the exclusion keeps,
+/// with zeros on the others (where `y` must be zero already): with `A = QᵀQ` over the kept
+/// samples, `y − Q A⁻¹ Qᵀy`.
+fn residual(
+    q: &[f64],
+    n: usize,
+    k: usize,
+    mut y: Vec<f64>,
+    lacking: Option<&Exclusion>,
+) -> Vec<f64> {
+    let mut factor = lacking.map(|e| e.qq.clone());
+    if let Some(a) = &mut factor {
+        // Checked positive definite when the exclusion was built.
+        assert!(cholesky(a, k, 0.0), "QᵀQ over the kept samples");
+    }
+    // Residualise twice: one pass of projection leaves O(ε·‖y‖) of the covariate space.
+    for _ in 0..2 {
+        match &factor {
+            None => {
+                for j in 0..k {
+                    let qj = &q[j * n..(j + 1) * n];
+                    let d: f64 = qj.iter().zip(&y).map(|(a, b)| a * b).sum();
+                    for (yi, qi) in y.iter_mut().zip(qj) {
+                        *yi -= d * qi;
+                    }
+                }
+            }
+            Some(l) => {
+                let mut d: Vec<f64> = (0..k)
+                    .map(|j| {
+                        q[j * n..(j + 1) * n]
+                            .iter()
+                            .zip(&y)
+                            .map(|(a, b)| a * b)
+                            .sum()
+                    })
+                    .collect();
+                chol_solve(l, k, &mut d);
+                for (j, dj) in d.iter().enumerate() {
+                    let qj = &q[j * n..(j + 1) * n];
+                    for (yi, qi) in y.iter_mut().zip(qj) {
+                        *yi -= dj * qi;
+                    }
+                }
+                for &r in &lacking.expect("an exclusion").local {
+                    y[r as usize] = 0.0;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// The [`Exclusion`] of the phenotypes `pheno_ids`, at `phenos` in the group, whose samples
+/// are `guest_mask` (over the kept samples; `local` maps the group's samples to them).
+#[allow(clippy::too_many_arguments)]
+fn exclusion(
+    local: &[usize],
+    (guest_mask, pheno_ids): (&[bool], &[usize]),
+    phenos: std::ops::Range<usize>,
+    q: &[f64],
+    c: &[f64],
+    n: usize,
+    k: usize,
+    inputs: &Inputs,
+) -> Result<Exclusion> {
+    let lacks: Vec<bool> = local.iter().map(|&i| !guest_mask[i]).collect();
+    let lacking: Vec<u32> = (0..n as u32).filter(|&r| lacks[r as usize]).collect();
+    let bed = lacking
+        .iter()
+        .map(|&r| inputs.kept[local[r as usize]])
+        .collect();
+    let mut c_sum = vec![0.0; k];
+    let mut cc = vec![0.0; k * k];
+    let mut qq = vec![0.0; k * k];
+    for r in (0..n).filter(|&r| !lacks[r]) {
+        let row = &c[r * k..(r + 1) * k];
+        for a in 0..k {
+            c_sum[a] += row[a];
+            for b in 0..k {
+                cc[a * k + b] += row[a] * row[b];
+                qq[a * k + b] += q[a * n + r] * q[b * n + r];
+            }
+        }
+    }
+    let mut check = qq.clone();
+    if !cholesky(&mut check, k, 1e-10) {
+        let names: Vec<&str> = pheno_ids
+            .iter()
+            .map(|&p| inputs.phenos[p].name.as_str())
+            .collect();
+        return Err(AssocError::input(
+            inputs_pheno_path(inputs),
+            format!(
+                "phenotype {}: the covariates ({}) are collinear among its {} samples (VIF_INFINITE)",
+                names.join(", "),
+                inputs.covar_names.join(", "),
+                n - lacking.len(),
+            ),
+        ));
+    }
+    let q_rows = lacking
+        .iter()
+        .flat_map(|&r| (0..k).map(move |a| q[a * n + r as usize]))
+        .collect();
+    Ok(Exclusion {
+        phenos,
+        local: lacking,
+        bed,
+        q_rows,
+        lacks,
+        c_sum,
+        cc,
+        qq,
     })
 }
 

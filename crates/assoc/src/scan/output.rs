@@ -38,8 +38,8 @@ struct Text {
 /// One variant's text lines, one per phenotype, and the numbers the table and the summary
 /// derive from each result, computed once on a worker thread rather than on the writer's.
 pub struct Rendered {
-    /// Every phenotype's line, one after another.
-    text: String,
+    /// Every phenotype's line, one after another (ASCII).
+    text: Vec<u8>,
     /// Where each phenotype's line ends in `text`.
     ends: Vec<usize>,
     /// Each phenotype's p (0 where it underflows).
@@ -57,98 +57,128 @@ pub struct Renderer {
 
 /// Appends the fields to `out`, each followed by `sep` but the last, then a newline.
 /// Numbers are formatted in place: a line costs no allocation beyond `out` growing.
-fn line(out: &mut String, sep: char, fields: &[Field<'_>]) {
-    line_of_parts(out, sep, &[fields]);
-}
-
-/// [`line`] of the fields of `parts` one after the other, for lines whose formats differ
-/// by a field in the middle.
-fn line_of_parts(out: &mut String, sep: char, parts: &[&[Field<'_>]]) {
-    for (i, f) in parts.iter().flat_map(|p| p.iter()).enumerate() {
+fn line(out: &mut Vec<u8>, sep: u8, fields: &[Field<'_>]) {
+    for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(sep);
         }
         match *f {
-            Field::Str(s) => out.push_str(s),
+            Field::Str(s) => out.extend_from_slice(s.as_bytes()),
             Field::Int(v) => push_int(out, v),
             Field::G6(x) => push_g6(out, x),
-            Field::P(ln_p) => push_p_from_ln(out, ln_p),
             // GWAS-SSF marks a missing value as `#NA`.
-            Field::G6Ssf(x) if x.is_nan() => out.push_str("#NA"),
+            Field::G6Ssf(x) if x.is_nan() => out.extend_from_slice(b"#NA"),
             Field::G6Ssf(x) => push_g6(out, x),
-            Field::PSsf(ln_p) if ln_p.is_nan() => out.push_str("#NA"),
-            Field::PSsf(ln_p) => push_p_from_ln(out, ln_p),
+            Field::PSsf(ln_p, _) if ln_p.is_nan() => out.extend_from_slice(b"#NA"),
+            Field::PSsf(ln_p, p) => push_p_from_ln(out, ln_p, p),
         }
     }
-    out.push('\n');
+    out.push(b'\n');
 }
 
-/// One field of a text line.
+/// One field of a REGENIE or GWAS-SSF line.
 enum Field<'a> {
     Str(&'a str),
     Int(i64),
     G6(f64),
-    P(f64),
     G6Ssf(f64),
-    PSsf(f64),
+    /// `ln p` and `p`.
+    PSsf(f64, f64),
+}
+
+/// The fields of a PLINK 2 line that every phenotype of a variant's group shares, from
+/// A1_FREQ to OBS_CT, formatted once per run of phenotypes with the same values rather than
+/// once per phenotype: with dozens of phenotypes, formatting is a good part of the scan.
+#[derive(Default)]
+struct SharedFields {
+    key: Option<(u64, usize, Option<bool>, bool)>,
+    text: Vec<u8>,
+}
+
+impl SharedFields {
+    /// `A1_FREQ [FIRTH?] TEST OBS_CT`, each followed by a tab.
+    fn of(&mut self, r: &TestResult, binary: bool) -> &[u8] {
+        let key = (r.a1_freq.to_bits(), r.obs_ct, r.firth, binary);
+        if self.key != Some(key) {
+            self.key = Some(key);
+            let t = &mut self.text;
+            t.clear();
+            push_g6(t, r.a1_freq);
+            t.push(b'\t');
+            // The logistic table has FIRTH? after A1_FREQ.
+            if binary {
+                t.extend_from_slice(if r.firth == Some(true) {
+                    b"Y\t"
+                } else {
+                    b"N\t"
+                });
+            }
+            t.extend_from_slice(b"ADD\t");
+            push_int(t, r.obs_ct as i64);
+            t.push(b'\t');
+        }
+        &self.text
+    }
 }
 
 impl Renderer {
     /// Formats one variant's results (`results[i]` belongs to phenotype `i`): the text line
     /// of each phenotype. Pure, so blocks of variants render in parallel.
     pub fn render(&self, v: &BimRecord, a1_alt: bool, results: &[TestResult]) -> Rendered {
-        use Field::{Int, Str, G6, P};
+        use Field::{Int, Str, G6};
         let (a1, omitted) = if a1_alt {
             (&v.alt, &v.reference)
         } else {
             (&v.reference, &v.alt)
         };
-        let mut text = String::with_capacity(results.len() * 96);
+        let mut text = Vec::with_capacity(results.len() * 96);
         let mut ends = Vec::with_capacity(results.len());
-        let p_values = results.iter().map(|r| r.ln_p.exp()).collect();
+        let p_values: Vec<f64> = results.iter().map(|r| r.ln_p.exp()).collect();
         let log10_p: Vec<f64> = results.iter().map(|r| log10p(r.ln_p)).collect();
-        for ((r, ph), &r_log10p) in results.iter().zip(&self.phenos).zip(&log10_p) {
-            let err = r.err.map_or(".", |e| e.as_str());
+        // CHROM to OMITTED, the same on every phenotype's line.
+        let mut variant = Vec::new();
+        if self.format == OutputFormat::Plink2 {
+            variant.extend_from_slice(v.chrom.as_bytes());
+            variant.push(b'\t');
+            push_int(&mut variant, v.pos);
+            variant.push(b'\t');
+            for s in [&v.id, &v.reference, &v.alt] {
+                variant.extend_from_slice(s.as_bytes());
+                variant.push(b'\t');
+            }
+            variant.extend_from_slice(b"Y\t");
+            for s in [a1, omitted] {
+                variant.extend_from_slice(s.as_bytes());
+                variant.push(b'\t');
+            }
+        }
+        let mut shared = SharedFields::default();
+        for (((r, ph), &p), &r_log10p) in results
+            .iter()
+            .zip(&self.phenos)
+            .zip(&p_values)
+            .zip(&log10_p)
+        {
             let (chrom, pos, id) = (Str(&v.chrom), Int(v.pos), Str(&v.id));
             let obs = Int(r.obs_ct as i64);
-            match (self.format, ph.binary) {
-                (OutputFormat::Plink2, binary) => {
-                    // The logistic table has FIRTH? after A1_FREQ, and the odds ratio e^β
-                    // where the linear one has β.
-                    let firth = [Str(if r.firth == Some(true) { "Y" } else { "N" })];
-                    let firth: &[Field] = if binary { &firth } else { &[] };
-                    let effect = if binary { r.beta.exp() } else { r.beta };
-                    line_of_parts(
-                        &mut text,
-                        '\t',
-                        &[
-                            &[
-                                chrom,
-                                pos,
-                                id,
-                                Str(&v.reference),
-                                Str(&v.alt),
-                                Str("Y"),
-                                Str(a1),
-                                Str(omitted),
-                                G6(r.a1_freq),
-                            ],
-                            firth,
-                            &[
-                                Str("ADD"),
-                                obs,
-                                G6(effect),
-                                G6(r.se),
-                                G6(r.stat),
-                                P(r.ln_p),
-                                Str(err),
-                            ],
-                        ],
-                    );
+            match self.format {
+                OutputFormat::Plink2 => {
+                    text.extend_from_slice(&variant);
+                    text.extend_from_slice(shared.of(r, ph.binary));
+                    // The logistic table has the odds ratio e^β where the linear one has β.
+                    let effect = if ph.binary { r.beta.exp() } else { r.beta };
+                    for x in [effect, r.se, r.stat] {
+                        push_g6(&mut text, x);
+                        text.push(b'\t');
+                    }
+                    push_p_from_ln(&mut text, r.ln_p, p);
+                    text.push(b'\t');
+                    text.extend_from_slice(r.err.map_or(".", |e| e.as_str()).as_bytes());
+                    text.push(b'\n');
                 }
-                (OutputFormat::Regenie, _) => line(
+                OutputFormat::Regenie => line(
                     &mut text,
-                    ' ',
+                    b' ',
                     &[
                         chrom,
                         pos,
@@ -164,9 +194,9 @@ impl Renderer {
                         G6(r_log10p),
                     ],
                 ),
-                (OutputFormat::Ssf, _) => line(
+                OutputFormat::Ssf => line(
                     &mut text,
-                    '\t',
+                    b'\t',
                     &[
                         chrom,
                         pos,
@@ -175,7 +205,7 @@ impl Renderer {
                         Field::G6Ssf(r.beta),
                         Field::G6Ssf(r.se),
                         Field::G6Ssf(r.a1_freq),
-                        Field::PSsf(r.ln_p),
+                        Field::PSsf(r.ln_p, p),
                         id,
                         obs,
                     ],
@@ -355,7 +385,7 @@ impl Outputs {
         let mut start = 0;
         for (&end, t) in rendered.ends.iter().zip(&mut self.texts) {
             t.out
-                .write_all(&rendered.text.as_bytes()[start..end])
+                .write_all(&rendered.text[start..end])
                 .map_err(io_err(&t.path))?;
             start = end;
         }

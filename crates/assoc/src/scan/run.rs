@@ -80,7 +80,7 @@ pub fn scan(
         .enumerate()
         .map(|(p, ph)| {
             let model = if ph.binary { "logistic" } else { "linear" };
-            PhenoSummary::new(ph.name.clone(), model, groups[slot[p].0].n())
+            PhenoSummary::new(ph.name.clone(), model, groups[slot[p].0].n_of(slot[p].1))
         })
         .collect();
     let mut outputs = Outputs::create(&cfg.out, infos, cfg.format)?;
@@ -118,11 +118,13 @@ pub fn scan(
                             complete = true;
                             break;
                         };
-                        for (o, rendered) in batch {
-                            let v = &records[o.index];
-                            for (p, r) in o.results.iter().enumerate() {
+                        // Phenotype by phenotype: one p-value histogram stays in the cache
+                        // while the block's variants go into it.
+                        for (p, summary) in summaries.iter_mut().enumerate() {
+                            for (o, rendered) in &batch {
+                                let (v, r) = (&records[o.index], &o.results[p]);
                                 let (pv, log10p) = (rendered.p[p], rendered.log10p[p]);
-                                summaries[p].add(r, pv, log10p, || TopHit {
+                                summary.add(r, pv, log10p, || TopHit {
                                     id: v.id.clone(),
                                     chrom: v.chrom.clone(),
                                     pos: v.pos,
@@ -135,7 +137,9 @@ pub fn scan(
                                     },
                                 });
                             }
-                            outputs.write(v, o.a1_alt, &o.results, &rendered)?;
+                        }
+                        for (o, rendered) in &batch {
+                            outputs.write(&records[o.index], o.a1_alt, &o.results, rendered)?;
                             tested += 1;
                         }
                     }

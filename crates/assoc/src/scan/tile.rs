@@ -10,7 +10,7 @@ use super::geno::{
     collect_calls, count_calls, count_codes, decode_dosages, sum_calls, Calls, CodeCounts,
 };
 use super::kernel::{accumulate, LANES, TILE_V};
-use super::model::{Group, GroupKind, Scratch};
+use super::model::{Base, Exclusion, Group, GroupKind, Prepared, Scratch};
 use super::{binary, linear, ErrCode, TestResult};
 
 /// Samples decoded at once: the tile's dosages (`variants × CHUNK` f64) and the matching
@@ -49,6 +49,10 @@ pub struct TileScratch {
     /// Tile positions of the dense variants.
     dense_of: Vec<usize>,
     out: Vec<TestResult>,
+    /// A group's carrier sums of one variant, kept while its exclusions are tested.
+    group_acc: Vec<f64>,
+    /// A variant's calls over an exclusion's samples.
+    sub_calls: Calls,
 }
 
 /// Tests the variants `indices` (.bim indices, `packed(j)` the .bed bytes of variant `j`)
@@ -119,28 +123,29 @@ pub fn test_tile<'a>(
             } else {
                 collect_calls(packed(t.index), n_bed, g.map.as_deref(), t.a1_alt, calls);
             }
-            let prep = g.prepare(calls, cfg, s, linear);
+            let base = g.base();
+            let prep = g.prepare(&base, calls, cfg, s, linear);
             ts.out.clear();
-            match prep.err {
-                Some(e) => {
-                    let firth = (!linear).then_some(false);
-                    ts.out.extend(
-                        (0..g.phenos.len())
-                            .map(|_| TestResult::failed(prep.n, prep.a1_freq, firth, e)),
+            let packed_j = packed(t.index);
+            test_base(g, &base, calls, prep, cfg, s, &mut ts.out);
+            if !g.exclusions.is_empty() {
+                ts.group_acc.clear();
+                ts.group_acc.extend_from_slice(&s.acc);
+                for e in &g.exclusions {
+                    let sub = &mut ts.sub_calls;
+                    restrict(
+                        g,
+                        e,
+                        calls,
+                        (packed_j, t.a1_alt),
+                        &ts.group_acc,
+                        sub,
+                        &mut s.acc,
                     );
+                    let base = e.base(g);
+                    let prep = g.prepare(&base, sub, cfg, s, true);
+                    test_base(g, &base, sub, prep, cfg, s, &mut ts.out);
                 }
-                None if linear => {
-                    linear::test_variant(g, calls, prep.n, prep.a1_freq, s, &mut ts.out)
-                }
-                None => binary::test_variant(
-                    g,
-                    calls,
-                    prep.n,
-                    prep.a1_freq,
-                    cfg.firth_always,
-                    s,
-                    &mut ts.out,
-                ),
             }
             for (r, &p) in ts.out.drain(..).zip(&g.phenos) {
                 debug_assert_eq!(slot[p].0, gi);
@@ -149,6 +154,77 @@ pub fn test_tile<'a>(
         }
     }
     live
+}
+
+/// Runs the regressions of the phenotypes of `base` on one variant (or records why they
+/// cannot run), appending one result per phenotype to `out`.
+fn test_base(
+    g: &Group,
+    base: &Base<'_>,
+    calls: &mut Calls,
+    prep: Prepared,
+    cfg: &ScanConfig,
+    s: &mut Scratch,
+    out: &mut Vec<TestResult>,
+) {
+    let linear = matches!(g.kind, GroupKind::Linear { .. });
+    match prep.err {
+        Some(e) => {
+            let firth = (!linear).then_some(false);
+            out.extend(
+                base.phenos
+                    .clone()
+                    .map(|_| TestResult::failed(prep.n, prep.a1_freq, firth, e)),
+            );
+        }
+        None if linear => linear::test_variant(g, base, calls, prep.n, prep.a1_freq, s, out),
+        None => binary::test_variant(g, calls, prep.n, prep.a1_freq, cfg.firth_always, s, out),
+    }
+}
+
+/// A variant's calls and carrier sums over the samples of `e`: the group's (`calls`,
+/// `group_acc`) less the samples `e` lacks, whose codes are read from `packed`. Only the
+/// covariate-basis sums change: the phenotypes of `e` are zero on those samples.
+fn restrict(
+    g: &Group,
+    e: &Exclusion,
+    calls: &Calls,
+    (packed, a1_alt): (&[u8], bool),
+    group_acc: &[f64],
+    out: &mut Calls,
+    acc: &mut Vec<f64>,
+) {
+    out.missing.clear();
+    out.missing.extend(
+        calls
+            .missing
+            .iter()
+            .copied()
+            .filter(|&i| !e.lacks[i as usize]),
+    );
+    acc.clear();
+    acc.extend_from_slice(group_acc);
+    let (mut ones, mut twos) = (calls.n_ones, calls.n_twos);
+    let k = g.k;
+    for (&pos, q) in e.bed.iter().zip(e.q_rows.chunks_exact(k)) {
+        let pos = pos as usize;
+        // .bed codes: 0 hom ALT, 1 missing, 2 het, 3 hom REF.
+        let dosage = match ((packed[pos / 4] >> (2 * (pos % 4))) & 3, a1_alt) {
+            (2, _) => 1.0,
+            (0, true) | (3, false) => 2.0,
+            _ => continue,
+        };
+        if dosage == 1.0 {
+            ones -= 1;
+        } else {
+            twos -= 1;
+        }
+        for (a, qa) in acc[..k].iter_mut().zip(q) {
+            *a -= dosage * qa;
+        }
+    }
+    out.n_ones = ones;
+    out.n_twos = twos;
 }
 
 /// Fills `ts.calls` and the carrier sums (`ts.dense` / `ts.sparse`, located by `ts.row`) of
@@ -268,6 +344,8 @@ mod tests {
                 rfac: Vec::new(),
                 yy: Vec::new(),
             },
+            n_main: 1,
+            exclusions: Vec::new(),
         }
     }
 

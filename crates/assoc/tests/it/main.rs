@@ -8,5 +8,6 @@ mod features;
 mod live_plink2;
 mod malformed;
 mod mmd;
+mod patterns;
 mod regress;
 mod sim_vs_peers;
