@@ -28,11 +28,16 @@ if [[ " $cases " == *" q1 "* ]]; then
 fi
 plink2 --version
 
-# measure NAME CMD...: runs CMD $runs times, prints "NAME median_seconds peak_rss_mib".
+# measure NAME OUTPUTS CMD...: runs CMD $runs times, prints "NAME median_seconds peak_rss_mib".
+# Every run starts without the previous run's OUTPUTS (a glob), removed and synced untimed:
+# replacing hundreds of megabytes of old results would otherwise be timed from the second run on.
 measure() {
-  local name=$1; shift
+  local name=$1 outputs=$2; shift 2
   local times=() rss=0
   for _ in $(seq "$runs"); do
+    # shellcheck disable=SC2086 # the glob is meant to expand
+    rm -rf $outputs
+    sync
     /usr/bin/time -v -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt"; exit 1; }
     times+=("$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time.txt")")
     local r; r=$(awk -F': ' '/Maximum resident/{print $2}' "$work/time.txt")
@@ -49,10 +54,10 @@ for data in miss full; do
     [ "$data" = full ] && [ "$case" != q1 ] && continue
     if [ "$case" = 40 ]; then names=$(seq -s, -f 'q%g' 1 40); else names=$case; fi
     if [ "$case" != 40 ] || [ "$peer40" = 1 ]; then
-    measure "plink2 $data $case" plink2 --bfile "$work/$data" --pheno "$work/$data.pheno" --pheno-name "$names" \
+    measure "plink2 $data $case" "$work/p2_${data}_$case.*" plink2 --bfile "$work/$data" --pheno "$work/$data.pheno" --pheno-name "$names" \
       --covar "$work/$data.covar" --glm hide-covar cols=+a1freq --threads $threads --out "$work/p2_${data}_$case"
     fi
-    measure "ours $data $case" "$ours" -q scan --bfile "$work/$data" --pheno "$work/$data.pheno" --pheno-name "$names" \
+    measure "ours $data $case" "$work/ours_${data}_$case" "$ours" -q scan --bfile "$work/$data" --pheno "$work/$data.pheno" --pheno-name "$names" \
       --covar "$work/$data.covar" --threads $threads --out "$work/ours_${data}_$case"
   done
 done

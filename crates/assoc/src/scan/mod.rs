@@ -4,7 +4,8 @@
 //!
 //! The scan streams blocks of variants (memory O(samples × block)) and tests every
 //! phenotype in one pass: phenotypes with the same missingness pattern share one covariate
-//! projection ([`model`]), each thread takes a tile of variants ([`tile`]) whose dosages the
+//! projection, and those lacking only a few of a group's samples join it ([`model`]), each
+//! thread takes a tile of variants ([`tile`]) whose dosages the
 //! linear models meet in one dense, vectorised product with the covariate basis and the
 //! residualised phenotypes ([`kernel`]; rare variants go through the sparse carrier lists of
 //! [`geno`]), plus a small correction for missing calls ([`linear`]); logistic models run

@@ -27,7 +27,8 @@ pub struct ScanReport {
     pub variants_selected: usize,
     /// Variants left after `--maf`/`--geno` (each has a row per phenotype).
     pub variants_tested: usize,
-    /// Phenotype groups (shared missingness pattern and model).
+    /// Phenotype groups, each one pass over the genotypes (a shared missingness pattern, or
+    /// one with a few samples fewer, and model).
     pub groups: usize,
     /// Per-phenotype summaries, in phenotype order.
     pub phenos: Vec<PhenoSummary>,
