@@ -137,12 +137,13 @@ impl ParquetSink {
         self.write_batch(&batch)
     }
 
-    /// Appends an Arrow batch with the template's columns, as one row group.
+    /// Appends an Arrow batch with the template's columns. Row groups close every
+    /// [`ROW_GROUP_ROWS`] rows, not at every batch: the writer keeps each row group's metadata
+    /// until the footer, so small groups made a long scan's memory grow with its rows.
     pub fn write_batch(&mut self, batch: &RecordBatch) -> Result<()> {
         self.writer
             .write(batch)
-            .map_err(|e| parquet_err(&self.path, e))?;
-        self.writer.flush().map_err(|e| parquet_err(&self.path, e))
+            .map_err(|e| parquet_err(&self.path, e))
     }
 
     /// Starts writing the row groups written so far to disk (see [`AtomicFile::start_writeback`]).
