@@ -100,17 +100,8 @@ pub fn test_variant(
     let mut yy_m = std::mem::take(&mut s.miss_yy);
     yy_m.clear();
     yy_m.resize(m, 0.0);
-    let ys = (y0, m);
-    missing::accumulate(
-        &group.w,
-        w,
-        k,
-        ys,
-        &calls.missing,
-        &mut l,
-        &mut c,
-        &mut yy_m,
-    );
+    let (miss, ys) = (&calls.missing, (y0, m));
+    missing::accumulate(&group.w, w, k, ys, miss, &mut l, &mut c, &mut yy_m);
     for a_ in 0..k {
         for b in 0..a_ {
             l[b * k + a_] = l[a_ * k + b];
