@@ -337,3 +337,59 @@ impl<'a> Blocks<'a> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A .bim of `n` variants on chromosome 1.
+    fn bim(dir: &std::path::Path, n: usize) -> PathBuf {
+        let path = dir.join("t.bim");
+        let text: String = (0..n)
+            .map(|i| format!("1\trs{i}\t0\t{}\tA\tG\n", 1000 + i))
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn blocks_cover_the_span_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = bim(dir.path(), 7);
+        let all = VariantFilter {
+            chr: Vec::new(),
+            region: None,
+        };
+        let mut blocks = Blocks::new(BimReader::open(&path).unwrap(), &all, 1, 5, 2);
+        let mut rows = Vec::new();
+        while let Some(b) = blocks.next_block().unwrap() {
+            assert_eq!(b.first, b.rows[0]);
+            assert_eq!(b.records[0].id, format!("rs{}", b.first));
+            rows.push(b.rows);
+        }
+        assert_eq!(rows, vec![vec![1, 2], vec![3, 4], vec![5]]);
+    }
+
+    #[test]
+    fn a_bim_shorter_than_at_the_start_is_an_error() {
+        // The span was chosen from a .bim of 10 variants; the file now ends after 5.
+        let dir = tempfile::tempdir().unwrap();
+        let path = bim(dir.path(), 5);
+        let all = VariantFilter {
+            chr: Vec::new(),
+            region: None,
+        };
+        let mut blocks = Blocks::new(BimReader::open(&path).unwrap(), &all, 0, 9, 4);
+        assert_eq!(blocks.next_block().unwrap().unwrap().rows, vec![0, 1, 2, 3]);
+        let Err(err) = blocks.next_block() else {
+            panic!("a block past the end of the .bim");
+        };
+        let err = err.to_string();
+        assert!(err.contains("t.bim"), "{err}");
+        assert!(
+            err.contains("ends after 5 variants, but the scan needs row 10"),
+            "{err}"
+        );
+        assert!(err.contains("the .bim changed during the scan"), "{err}");
+    }
+}
