@@ -3,7 +3,7 @@
 //! 139,264 variants run (two phenotypes: both fill whole Parquet row groups, which the
 //! writer holds until they close, and end with the same part of one). Anything kept per
 //! variant (a .bim record is ~120 bytes) would add megabytes between the two; the limit
-//! allows 1.5 MiB. What does grow is 0.34 to 0.67 MiB here (measured, idle and loaded), and
+//! allows 1.5 MiB. What does grow is 0.34 to 0.82 MiB here (measured, idle and loaded), and
 //! further out ~21 KB per 65,536-row group: the Parquet writer's row-group metadata. Its own test binary, so that no other test allocates
 //! while it measures. Not timing-based: it counts bytes.
 
