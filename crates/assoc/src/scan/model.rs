@@ -99,6 +99,8 @@ pub struct Exclusion {
     pub cc: Vec<f64>,
     /// `QᵀQ` over the same samples, k×k.
     pub qq: Vec<f64>,
+    /// The Cholesky factor of `qq` (lower triangle).
+    pub qq_factor: Vec<f64>,
 }
 
 /// The samples and phenotypes of one test before a variant's missing calls are removed: the
@@ -415,17 +417,7 @@ fn build_group(
             c[r * k + 1 + j] = col[i].expect("complete covariates");
         }
     }
-    let mut c_sum = vec![0.0; k];
-    let mut cc = vec![0.0; k * k];
-    for r in 0..n {
-        let row = &c[r * k..(r + 1) * k];
-        for a in 0..k {
-            c_sum[a] += row[a];
-            for b in 0..k {
-                cc[a * k + b] += row[a] * row[b];
-            }
-        }
-    }
+    let (c_sum, cc) = covariate_sums(&c, k, 0..n);
     let mut cm = vec![0.0; n * k];
     for r in 0..n {
         for j in 0..k {
@@ -568,14 +560,9 @@ fn residual(
     mut y: Vec<f64>,
     lacking: Option<&Exclusion>,
 ) -> Vec<f64> {
-    let mut factor = lacking.map(|e| e.qq.clone());
-    if let Some(a) = &mut factor {
-        // Checked positive definite when the exclusion was built.
-        assert!(cholesky(a, k, 0.0), "QᵀQ over the kept samples");
-    }
     // Residualise twice: one pass of projection leaves O(ε·‖y‖) of the covariate space.
     for _ in 0..2 {
-        match &factor {
+        match lacking {
             None => {
                 for j in 0..k {
                     let qj = &q[j * n..(j + 1) * n];
@@ -585,7 +572,7 @@ fn residual(
                     }
                 }
             }
-            Some(l) => {
+            Some(e) => {
                 let mut d: Vec<f64> = (0..k)
                     .map(|j| {
                         q[j * n..(j + 1) * n]
@@ -595,14 +582,14 @@ fn residual(
                             .sum()
                     })
                     .collect();
-                chol_solve(l, k, &mut d);
+                chol_solve(&e.qq_factor, k, &mut d);
                 for (j, dj) in d.iter().enumerate() {
                     let qj = &q[j * n..(j + 1) * n];
                     for (yi, qi) in y.iter_mut().zip(qj) {
                         *yi -= dj * qi;
                     }
                 }
-                for &r in &lacking.expect("an exclusion").local {
+                for &r in &e.local {
                     y[r as usize] = 0.0;
                 }
             }
@@ -630,21 +617,18 @@ fn exclusion(
         .iter()
         .map(|&r| inputs.kept[local[r as usize]])
         .collect();
-    let mut c_sum = vec![0.0; k];
-    let mut cc = vec![0.0; k * k];
+    let kept = || (0..n).filter(|&r| !lacks[r]);
+    let (c_sum, cc) = covariate_sums(c, k, kept());
     let mut qq = vec![0.0; k * k];
-    for r in (0..n).filter(|&r| !lacks[r]) {
-        let row = &c[r * k..(r + 1) * k];
+    for r in kept() {
         for a in 0..k {
-            c_sum[a] += row[a];
             for b in 0..k {
-                cc[a * k + b] += row[a] * row[b];
                 qq[a * k + b] += q[a * n + r] * q[b * n + r];
             }
         }
     }
-    let mut check = qq.clone();
-    if !cholesky(&mut check, k, 1e-10) {
+    let mut qq_factor = qq.clone();
+    if !cholesky(&mut qq_factor, k, 1e-10) {
         let names: Vec<&str> = pheno_ids
             .iter()
             .map(|&p| inputs.phenos[p].name.as_str())
@@ -672,7 +656,24 @@ fn exclusion(
         c_sum,
         cc,
         qq,
+        qq_factor,
     })
+}
+
+/// `Σ c_j` and `Σ c_i c_j` (k×k) over the `rows` of the sample-major `n × k` matrix `c`.
+fn covariate_sums(c: &[f64], k: usize, rows: impl Iterator<Item = usize>) -> (Vec<f64>, Vec<f64>) {
+    let mut c_sum = vec![0.0; k];
+    let mut cc = vec![0.0; k * k];
+    for r in rows {
+        let row = &c[r * k..(r + 1) * k];
+        for a in 0..k {
+            c_sum[a] += row[a];
+            for b in 0..k {
+                cc[a * k + b] += row[a] * row[b];
+            }
+        }
+    }
+    (c_sum, cc)
 }
 
 fn inputs_pheno_path(inputs: &Inputs) -> std::path::PathBuf {

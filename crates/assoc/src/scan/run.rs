@@ -352,15 +352,21 @@ mod tests {
         path
     }
 
+    /// A filter that keeps every variant.
+    static ALL: VariantFilter = VariantFilter {
+        chr: Vec::new(),
+        region: None,
+    };
+
+    /// The blocks of the .bim at `path` over rows `first..=last`.
+    fn blocks(path: &std::path::Path, first: usize, last: usize, block: usize) -> Blocks<'static> {
+        Blocks::new(BimReader::open(path).unwrap(), &ALL, first, last, block)
+    }
+
     #[test]
     fn blocks_cover_the_span_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        let path = bim(dir.path(), 7);
-        let all = VariantFilter {
-            chr: Vec::new(),
-            region: None,
-        };
-        let mut blocks = Blocks::new(BimReader::open(&path).unwrap(), &all, 1, 5, 2);
+        let mut blocks = blocks(&bim(dir.path(), 7), 1, 5, 2);
         let mut rows = Vec::new();
         while let Some(b) = blocks.next_block().unwrap() {
             assert_eq!(b.first, b.rows[0]);
@@ -374,12 +380,7 @@ mod tests {
     fn a_bim_shorter_than_at_the_start_is_an_error() {
         // The span was chosen from a .bim of 10 variants; the file now ends after 5.
         let dir = tempfile::tempdir().unwrap();
-        let path = bim(dir.path(), 5);
-        let all = VariantFilter {
-            chr: Vec::new(),
-            region: None,
-        };
-        let mut blocks = Blocks::new(BimReader::open(&path).unwrap(), &all, 0, 9, 4);
+        let mut blocks = blocks(&bim(dir.path(), 5), 0, 9, 4);
         assert_eq!(blocks.next_block().unwrap().unwrap().rows, vec![0, 1, 2, 3]);
         let Err(err) = blocks.next_block() else {
             panic!("a block past the end of the .bim");
