@@ -1,11 +1,15 @@
-//! Rows appended cell by cell straight into Arrow column builders, for writers that produce
-//! millions of rows (a genome scan's GwasTable): no `String` per text cell and no copy from a
-//! [`Frame`] into Arrow arrays before encoding. [`crate::io::FrameSink::write_rows`] validates
-//! the finished arrays against the table's schema exactly as it validates a frame.
+//! Rows appended straight into Arrow column builders, for writers that produce millions of
+//! rows (a genome scan's GwasTable): no `String` per text cell and no copy from a [`Frame`]
+//! into Arrow arrays before encoding. Rows go in cell by cell ([`RowBatch::push_row`]) or
+//! column by column through the typed builders, which costs no match per cell.
+//! [`crate::io::FrameSink::write_rows`] validates the finished arrays against the table's
+//! schema exactly as it validates a frame.
 
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    ArrayBuilder, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
+};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 
 use crate::frame::{Cell, ColumnData, Frame};
@@ -77,6 +81,74 @@ impl RowBatch {
             }
         }
         self.rows += 1;
+    }
+
+    /// The position of column `name`.
+    ///
+    /// # Panics
+    /// If the batch has no such column: a writer's bug.
+    pub fn column(&self, name: &str) -> usize {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no column {name:?}"))
+    }
+
+    /// The builder of text column `col`, for appending a column's values in bulk; the rows
+    /// are counted by [`RowBatch::add_rows`] once every column has them.
+    ///
+    /// # Panics
+    /// If the column holds something else: a writer's bug.
+    pub fn text(&mut self, col: usize) -> &mut StringBuilder {
+        match &mut self.builders[col] {
+            Builder::Str(b) => b,
+            _ => panic!("column {:?} is not text", self.names[col]),
+        }
+    }
+
+    /// As [`RowBatch::text`] for a float column.
+    pub fn float(&mut self, col: usize) -> &mut Float64Builder {
+        match &mut self.builders[col] {
+            Builder::F64(b) => b,
+            _ => panic!("column {:?} is not a float column", self.names[col]),
+        }
+    }
+
+    /// As [`RowBatch::text`] for an integer column.
+    pub fn int(&mut self, col: usize) -> &mut Int64Builder {
+        match &mut self.builders[col] {
+            Builder::I64(b) => b,
+            _ => panic!("column {:?} is not an integer column", self.names[col]),
+        }
+    }
+
+    /// As [`RowBatch::text`] for a boolean column.
+    pub fn boolean(&mut self, col: usize) -> &mut BooleanBuilder {
+        match &mut self.builders[col] {
+            Builder::Bool(b) => b,
+            _ => panic!("column {:?} is not a boolean column", self.names[col]),
+        }
+    }
+
+    /// Counts `n` rows appended column by column through the builders.
+    ///
+    /// # Panics
+    /// If a column does not hold exactly the rows counted so far: a writer's bug.
+    pub fn add_rows(&mut self, n: usize) {
+        self.rows += n;
+        for (b, name) in self.builders.iter().zip(&self.names) {
+            let len = match b {
+                Builder::Str(b) => b.len(),
+                Builder::F64(b) => b.len(),
+                Builder::I64(b) => b.len(),
+                Builder::Bool(b) => b.len(),
+            };
+            assert_eq!(
+                len, self.rows,
+                "column {name:?} holds {len} of {} rows",
+                self.rows
+            );
+        }
     }
 
     /// The rows as Arrow arrays, one per column; the batch is left empty, its builders sized

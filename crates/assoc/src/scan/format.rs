@@ -57,60 +57,75 @@ pub fn push_g6(out: &mut Vec<u8>, x: f64) {
     if !(100_000..1_000_000).contains(&digits) {
         return out.extend_from_slice(g6_exact(x).as_bytes());
     }
-    // The six digits, most significant first, and how many remain once trailing zeros go.
-    let mut d = [0u8; 6];
-    let mut v = digits;
-    for slot in d.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    let mut len = 6;
-    while len > 1 && d[len - 1] == b'0' {
-        len -= 1;
-    }
-    // The whole number is assembled here and appended at once.
-    let mut buf = [0u8; 32];
+    // The six digits as bytes of one word, the most significant lowest (the order they are
+    // printed in), and how many remain once trailing zeros go.
+    let (hi, lo) = (digits / 1000, digits % 1000);
+    let d = u64::from(THREE_DIGITS[hi as usize]) | u64::from(THREE_DIGITS[lo as usize]) << 24;
+    let len = 6 - (d.leading_zeros() / 8 - 2) as usize;
+    let ascii = d | 0x0000_3030_3030_3030;
+    // The whole number is assembled with stores of fixed size (no copy of variable length,
+    // which would call memcpy) and appended at once.
+    let mut buf = [b'0'; 32];
     let mut n = 0;
-    let mut put = |bytes: &[u8]| {
-        buf[n..n + bytes.len()].copy_from_slice(bytes);
-        n += bytes.len();
-    };
     if x < 0.0 {
-        put(b"-");
+        buf[0] = b'-';
+        n = 1;
     }
+    let store = |buf: &mut [u8; 32], at: usize, word: u64| {
+        buf[at..at + 8].copy_from_slice(&word.to_le_bytes());
+    };
     if !(-4..6).contains(&e) {
-        put(&d[..1]);
-        if len > 1 {
-            put(b".");
-            put(&d[1..len]);
+        // d.ddddde±XX
+        store(&mut buf, n, ascii);
+        store(&mut buf, n + 2, ascii >> 8);
+        buf[n + 1] = b'.';
+        n += if len > 1 { len + 1 } else { 1 };
+        let abs = e.unsigned_abs() as usize;
+        buf[n] = b'e';
+        buf[n + 1] = if e < 0 { b'-' } else { b'+' };
+        if abs < 100 {
+            buf[n + 2] = b'0' + (abs / 10) as u8;
+            buf[n + 3] = b'0' + (abs % 10) as u8;
+            n += 4;
+        } else {
+            let three = (THREE_DIGITS[abs] | 0x30_3030).to_le_bytes();
+            buf[n + 2..n + 5].copy_from_slice(&three[..3]);
+            n += 5;
         }
-        put(if e < 0 { b"e-" } else { b"e+" });
-        let abs = e.unsigned_abs();
-        if abs < 10 {
-            put(b"0");
-        }
-        let mut exp = [0u8; 20];
-        put(decimal(abs as u64, &mut exp));
     } else if e >= 0 {
+        // The integer digits, then the fraction's after a point.
         let int = e as usize + 1;
-        put(&d[..int]);
+        store(&mut buf, n, ascii);
         if len > int {
-            put(b".");
-            put(&d[int..len]);
+            store(&mut buf, n + int + 1, ascii >> (8 * int));
+            buf[n + int] = b'.';
+            n += len + 1;
+        } else {
+            n += int;
         }
     } else {
-        put(b"0.");
-        for _ in 0..(-e - 1) {
-            put(b"0");
-        }
-        put(&d[..len]);
+        // 0.000ddd: the zeros are already in the buffer.
+        let zeros = (-e - 1) as usize;
+        buf[n + 1] = b'.';
+        store(&mut buf, n + 2 + zeros, ascii);
+        n += 2 + zeros + len;
     }
-    // A copy of constant length compiles to a few vector moves, where `&buf[..n]` would
-    // call memcpy for every number.
     let start = out.len();
     out.extend_from_slice(&buf);
     out.truncate(start + n);
 }
+
+/// The decimal digits of 0 to 999, most significant in the lowest byte, as values 0 to 9
+/// (`| b'0'` per byte makes them ASCII).
+static THREE_DIGITS: [u32; 1000] = {
+    let mut t = [0u32; 1000];
+    let mut i = 0;
+    while i < 1000 {
+        t[i] = (i / 100) as u32 | ((i / 10 % 10) as u32) << 8 | ((i % 10) as u32) << 16;
+        i += 1;
+    }
+    t
+};
 
 /// Appends an integer in decimal.
 pub fn push_int(out: &mut Vec<u8>, v: i64) {

@@ -7,6 +7,8 @@
 //! Two things make them faster without changing a bit of their results:
 //! - the rows of `W` of the missing samples are scattered over a matrix larger than the
 //!   core's cache, so the next rows are prefetched while the current one is used;
+//! - `−Q_Mᵀỹ_M` is summed by register tiles (a few covariates × 8 phenotypes) that stay in
+//!   registers over every missing sample, in the same order as sample by sample;
 //! - the loops run across the phenotypes, and are compiled for AVX-512 and AVX2 as well as
 //!   the baseline, picked at run time as in [`super::kernel`]. Every path performs the same
 //!   operations in the same order (element-wise products and differences, no reduction
@@ -14,6 +16,10 @@
 
 /// Rows prefetched ahead of the one in use.
 const AHEAD: usize = 4;
+/// Covariate rows of `c` per register tile.
+const ROWS: usize = 4;
+/// Phenotypes per register tile: one 512-bit vector of f64.
+const LANES: usize = 8;
 
 /// Sums over the samples `missing` (rows of the sample-major `w`, `width` columns: the `k`
 /// covariate-basis columns, then the phenotypes, of which the `m` from `y0` on take part):
@@ -65,24 +71,57 @@ fn accumulate_body(
     for &mi in missing.iter().take(AHEAD) {
         dispatch::prefetch(row_of(mi));
     }
+    // `l` and `yy`, one missing sample after another; this pass also brings their rows of
+    // `w` into the cache for the next.
     for (i, &mi) in missing.iter().enumerate() {
         if let Some(&next) = missing.get(i + AHEAD) {
             dispatch::prefetch(row_of(next));
         }
         let row = row_of(mi);
         let (q, y) = row.split_at(k);
-        let y = &y[y0..y0 + m];
-        for (a_, (l_row, c_row)) in l.chunks_exact_mut(k).zip(c.chunks_exact_mut(m)).enumerate() {
+        for (a_, l_row) in l.chunks_exact_mut(k).enumerate() {
             let qa = q[a_];
             for (lb, qb) in l_row[..=a_].iter_mut().zip(q) {
                 *lb -= qa * qb;
             }
-            for (cj, yj) in c_row.iter_mut().zip(y) {
-                *cj -= qa * yj;
-            }
         }
-        for (t, yj) in yy.iter_mut().zip(y) {
+        for (t, yj) in yy.iter_mut().zip(&y[y0..y0 + m]) {
             *t += yj * yj;
+        }
+    }
+    // `c` by register tiles of ROWS covariates × LANES phenotypes, each held in registers
+    // while every missing sample is subtracted: no load and store of `c` per sample.
+    for a0 in (0..k).step_by(ROWS) {
+        let rows = ROWS.min(k - a0);
+        for j0 in (0..m).step_by(LANES) {
+            let lanes = LANES.min(m - j0);
+            let mut acc = [[0.0f64; LANES]; ROWS];
+            for (a, acc_a) in acc.iter_mut().enumerate().take(rows) {
+                let at = (a0 + a) * m + j0;
+                acc_a[..lanes].copy_from_slice(&c[at..at + lanes]);
+            }
+            for &mi in missing {
+                let at = mi as usize * width + k + y0 + j0;
+                // A last tile of fewer phenotypes reads on into the next columns (or rows)
+                // of `w`, whose lanes are never stored; only at the very end of `w` does it
+                // copy.
+                let y: [f64; LANES] = match w.get(at..at + LANES) {
+                    Some(y) => y.try_into().expect("lanes"),
+                    None => std::array::from_fn(|l| if l < lanes { w[at + l] } else { 0.0 }),
+                };
+                let q = &w[mi as usize * width + a0..];
+                for (a, acc_a) in acc.iter_mut().enumerate() {
+                    // Rows past `k` subtract zeros and are not stored.
+                    let qa = if a < rows { q[a] } else { 0.0 };
+                    for (x, yl) in acc_a.iter_mut().zip(&y) {
+                        *x -= qa * yl;
+                    }
+                }
+            }
+            for (a, acc_a) in acc.iter().enumerate().take(rows) {
+                let at = (a0 + a) * m + j0;
+                c[at..at + lanes].copy_from_slice(&acc_a[..lanes]);
+            }
         }
     }
 }

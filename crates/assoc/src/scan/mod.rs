@@ -29,6 +29,7 @@ pub mod plan;
 pub mod record;
 pub mod run;
 pub mod summary;
+pub mod table;
 pub mod tile;
 
 pub use config::{A1Choice, OutputFormat, Region, ScanConfig};

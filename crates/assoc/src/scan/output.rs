@@ -5,17 +5,19 @@
 //! failed or killed scan leaves nothing that looks complete.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 
 use biomarker_tables::atomic::AtomicFile;
 use biomarker_tables::io::FrameSink;
 use biomarker_tables::kinds::manifest::DigestWriter;
 use biomarker_tables::plink::BimRecord;
-use biomarker_tables::{Cell, FileDigest, GwasTable, RowBatch, TableKind};
+use biomarker_tables::{FileDigest, GwasTable, TableKind};
 
 use super::config::OutputFormat;
 use super::format::{log10p, push_g6, push_int, push_p_from_ln};
+use super::table::TableRows;
+use super::tile::Tested;
 use super::TestResult;
 use crate::error::{AssocError, Result};
 
@@ -28,24 +30,36 @@ pub struct PhenoInfo {
     pub binary: bool,
 }
 
+/// One phenotype's text file. No buffer: the lines come in tiles' slices, gathered into one
+/// system call per block.
 struct Text {
     path: PathBuf,
-    out: BufWriter<DigestWriter<File>>,
+    out: DigestWriter<File>,
     file: AtomicFile,
     meta: Option<PathBuf>,
 }
 
-/// One variant's text lines, one per phenotype, and the numbers the table and the summary
-/// derive from each result, computed once on a worker thread rather than on the writer's.
-pub struct Rendered {
-    /// Every phenotype's line, one after another (ASCII).
+/// A tile's text lines and the p-values that the table and the summaries derive from its
+/// results, computed on a worker thread rather than on the writer's. The text is
+/// phenotype-major (every line of phenotype 0, one per variant in order, then phenotype 1's,
+/// …), so that the writer hands each file its lines as one slice, without copying them.
+pub struct RenderedTile {
+    /// The lines (ASCII).
     text: Vec<u8>,
-    /// Where each phenotype's line ends in `text`.
+    /// Where each phenotype's lines end in `text`.
     ends: Vec<usize>,
-    /// Each phenotype's p (0 where it underflows).
+    /// p of variant `v` for phenotype `p` at `v × phenotypes + p` (0 where it underflows).
     pub p: Vec<f64>,
-    /// Each phenotype's −log10 p.
+    /// −log10 p, laid out as `p`.
     pub log10p: Vec<f64>,
+}
+
+impl RenderedTile {
+    /// The lines of phenotype `p`.
+    pub fn lines(&self, p: usize) -> &[u8] {
+        let start = if p == 0 { 0 } else { self.ends[p - 1] };
+        &self.text[start..self.ends[p]]
+    }
 }
 
 /// Formats results; cheap to clone and shared by the worker threads.
@@ -86,58 +100,66 @@ enum Field<'a> {
     PSsf(f64, f64),
 }
 
-/// The fields of a PLINK 2 line that every phenotype of a variant's group shares, from
-/// A1_FREQ to OBS_CT, formatted once per run of phenotypes with the same values rather than
-/// once per phenotype: with dozens of phenotypes, formatting is a good part of the scan.
-#[derive(Default)]
-struct SharedFields {
-    key: Option<(u64, usize, Option<bool>, bool)>,
-    text: Vec<u8>,
-}
-
-impl SharedFields {
-    /// `A1_FREQ [FIRTH?] TEST OBS_CT`, each followed by a tab.
-    fn of(&mut self, r: &TestResult, binary: bool) -> &[u8] {
-        let key = (r.a1_freq.to_bits(), r.obs_ct, r.firth, binary);
-        if self.key != Some(key) {
-            self.key = Some(key);
-            let t = &mut self.text;
-            t.clear();
-            push_g6(t, r.a1_freq);
-            t.push(b'\t');
-            // The logistic table has FIRTH? after A1_FREQ.
-            if binary {
-                t.extend_from_slice(if r.firth == Some(true) {
-                    b"Y\t"
-                } else {
-                    b"N\t"
-                });
-            }
-            t.extend_from_slice(b"ADD\t");
-            push_int(t, r.obs_ct as i64);
-            t.push(b'\t');
-        }
-        &self.text
-    }
-}
-
 impl Renderer {
-    /// Formats one variant's results (`results[i]` belongs to phenotype `i`): the text line
-    /// of each phenotype. Pure, so blocks of variants render in parallel.
-    pub fn render(&self, v: &BimRecord, a1_alt: bool, results: &[TestResult]) -> Rendered {
-        use Field::{Int, Str, G6};
-        let (a1, omitted) = if a1_alt {
-            (&v.alt, &v.reference)
-        } else {
-            (&v.reference, &v.alt)
-        };
-        let mut text = Vec::with_capacity(results.len() * 96);
-        let mut ends = Vec::with_capacity(results.len());
-        let p_values: Vec<f64> = results.iter().map(|r| r.ln_p.exp()).collect();
-        let log10_p: Vec<f64> = results.iter().map(|r| log10p(r.ln_p)).collect();
-        // CHROM to OMITTED, the same on every phenotype's line.
-        let mut variant = Vec::new();
-        if self.format == OutputFormat::Plink2 {
+    /// Formats the results of a tile's variants (`tested[v].results[i]` belongs to
+    /// phenotype `i`, `records[tested[v].index]` is the variant). Pure, so tiles render in
+    /// parallel.
+    pub fn render_tile(&self, records: &[BimRecord], tested: &[Tested]) -> RenderedTile {
+        let n_pheno = self.phenos.len();
+        let mut p_values = Vec::with_capacity(tested.len() * n_pheno);
+        let mut log10_p = Vec::with_capacity(tested.len() * n_pheno);
+        for t in tested {
+            p_values.extend(t.results.iter().map(|r| r.ln_p.exp()));
+            log10_p.extend(t.results.iter().map(|r| log10p(r.ln_p)));
+        }
+        let mut text = Vec::with_capacity(tested.len() * n_pheno * 96);
+        let mut ends = Vec::with_capacity(n_pheno);
+        match self.format {
+            OutputFormat::Plink2 => {
+                self.plink2_lines(records, tested, &p_values, &mut text, &mut ends)
+            }
+            format => {
+                for p in 0..n_pheno {
+                    for (v, t) in tested.iter().enumerate() {
+                        let at = v * n_pheno + p;
+                        let r = &t.results[p];
+                        let pl = (p_values[at], log10_p[at]);
+                        other_line(format, &records[t.index], t.a1_alt, r, pl, &mut text);
+                    }
+                    ends.push(text.len());
+                }
+            }
+        }
+        RenderedTile {
+            text,
+            ends,
+            p: p_values,
+            log10p: log10_p,
+        }
+    }
+
+    /// PLINK 2's lines of a tile, phenotype by phenotype. CHROM to OMITTED are formatted
+    /// once per variant and A1_FREQ to OBS_CT once per run of phenotypes with the same
+    /// values, rather than once per line: with dozens of phenotypes, formatting is a good
+    /// part of the scan.
+    fn plink2_lines(
+        &self,
+        records: &[BimRecord],
+        tested: &[Tested],
+        p_values: &[f64],
+        text: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) {
+        let n_pheno = self.phenos.len();
+        // Each variant's fields from CHROM to OMITTED, and where they end.
+        let mut variant = Vec::with_capacity(tested.len() * 48);
+        let mut variant_end = Vec::with_capacity(tested.len());
+        // The shared fields of each (variant, phenotype), as a range of `shared`.
+        let mut shared = Vec::new();
+        let mut shared_at = Vec::with_capacity(tested.len() * n_pheno);
+        for t in tested {
+            let v = &records[t.index];
+            let (a1, omitted) = alleles(v, t.a1_alt);
             variant.extend_from_slice(v.chrom.as_bytes());
             variant.push(b'\t');
             push_int(&mut variant, v.pos);
@@ -151,74 +173,124 @@ impl Renderer {
                 variant.extend_from_slice(s.as_bytes());
                 variant.push(b'\t');
             }
-        }
-        let mut shared = SharedFields::default();
-        for (((r, ph), &p), &r_log10p) in results
-            .iter()
-            .zip(&self.phenos)
-            .zip(&p_values)
-            .zip(&log10_p)
-        {
-            let (chrom, pos, id) = (Str(&v.chrom), Int(v.pos), Str(&v.id));
-            let obs = Int(r.obs_ct as i64);
-            match self.format {
-                OutputFormat::Plink2 => {
-                    text.extend_from_slice(&variant);
-                    text.extend_from_slice(shared.of(r, ph.binary));
-                    // The logistic table has the odds ratio e^β where the linear one has β.
-                    let effect = if ph.binary { r.beta.exp() } else { r.beta };
-                    for x in [effect, r.se, r.stat] {
-                        push_g6(&mut text, x);
-                        text.push(b'\t');
+            variant_end.push(variant.len());
+            let mut last: Option<(SharedKey, (usize, usize))> = None;
+            for (r, ph) in t.results.iter().zip(&self.phenos) {
+                let key = (r.a1_freq.to_bits(), r.obs_ct, r.firth, ph.binary);
+                let range = match last {
+                    Some((k, range)) if k == key => range,
+                    _ => {
+                        let start = shared.len();
+                        push_shared(&mut shared, r, ph.binary);
+                        (start, shared.len())
                     }
-                    push_p_from_ln(&mut text, r.ln_p, p);
+                };
+                last = Some((key, range));
+                shared_at.push(range);
+            }
+        }
+        for (p, ph) in self.phenos.iter().enumerate() {
+            for (v, t) in tested.iter().enumerate() {
+                let r = &t.results[p];
+                let at = v * n_pheno + p;
+                let start = if v == 0 { 0 } else { variant_end[v - 1] };
+                text.extend_from_slice(&variant[start..variant_end[v]]);
+                let (s0, s1) = shared_at[at];
+                text.extend_from_slice(&shared[s0..s1]);
+                // The logistic table has the odds ratio e^β where the linear one has β.
+                let effect = if ph.binary { r.beta.exp() } else { r.beta };
+                for x in [effect, r.se, r.stat] {
+                    push_g6(text, x);
                     text.push(b'\t');
-                    text.extend_from_slice(r.err.map_or(".", |e| e.as_str()).as_bytes());
-                    text.push(b'\n');
                 }
-                OutputFormat::Regenie => line(
-                    &mut text,
-                    b' ',
-                    &[
-                        chrom,
-                        pos,
-                        id,
-                        Str(omitted),
-                        Str(a1),
-                        G6(r.a1_freq),
-                        obs,
-                        Str("ADD"),
-                        G6(r.beta),
-                        G6(r.se),
-                        G6(r.stat * r.stat),
-                        G6(r_log10p),
-                    ],
-                ),
-                OutputFormat::Ssf => line(
-                    &mut text,
-                    b'\t',
-                    &[
-                        chrom,
-                        pos,
-                        Str(a1),
-                        Str(omitted),
-                        Field::G6Ssf(r.beta),
-                        Field::G6Ssf(r.se),
-                        Field::G6Ssf(r.a1_freq),
-                        Field::PSsf(r.ln_p, p),
-                        id,
-                        obs,
-                    ],
-                ),
+                push_p_from_ln(text, r.ln_p, p_values[at]);
+                text.push(b'\t');
+                text.extend_from_slice(r.err.map_or(".", |e| e.as_str()).as_bytes());
+                text.push(b'\n');
             }
             ends.push(text.len());
         }
-        Rendered {
+    }
+}
+
+/// What makes two phenotypes' A1_FREQ to OBS_CT fields equal.
+type SharedKey = (u64, usize, Option<bool>, bool);
+
+/// Appends `A1_FREQ [FIRTH?] TEST OBS_CT`, each followed by a tab.
+fn push_shared(t: &mut Vec<u8>, r: &TestResult, binary: bool) {
+    push_g6(t, r.a1_freq);
+    t.push(b'\t');
+    // The logistic table has FIRTH? after A1_FREQ.
+    if binary {
+        t.extend_from_slice(if r.firth == Some(true) {
+            b"Y\t"
+        } else {
+            b"N\t"
+        });
+    }
+    t.extend_from_slice(b"ADD\t");
+    push_int(t, r.obs_ct as i64);
+    t.push(b'\t');
+}
+
+/// A1 and the omitted allele of `v`.
+pub(super) fn alleles(v: &BimRecord, a1_alt: bool) -> (&str, &str) {
+    if a1_alt {
+        (&v.alt, &v.reference)
+    } else {
+        (&v.reference, &v.alt)
+    }
+}
+
+/// One REGENIE or GWAS-SSF line; `p` and `log10p` belong to `r`.
+fn other_line(
+    format: OutputFormat,
+    v: &BimRecord,
+    a1_alt: bool,
+    r: &TestResult,
+    (p, r_log10p): (f64, f64),
+    text: &mut Vec<u8>,
+) {
+    use Field::{Int, Str, G6};
+    let (a1, omitted) = alleles(v, a1_alt);
+    let (chrom, pos, id) = (Str(&v.chrom), Int(v.pos), Str(&v.id));
+    let obs = Int(r.obs_ct as i64);
+    match format {
+        OutputFormat::Plink2 => unreachable!("PLINK 2 lines are formatted per tile"),
+        OutputFormat::Regenie => line(
             text,
-            ends,
-            p: p_values,
-            log10p: log10_p,
-        }
+            b' ',
+            &[
+                chrom,
+                pos,
+                id,
+                Str(omitted),
+                Str(a1),
+                G6(r.a1_freq),
+                obs,
+                Str("ADD"),
+                G6(r.beta),
+                G6(r.se),
+                G6(r.stat * r.stat),
+                G6(r_log10p),
+            ],
+        ),
+        OutputFormat::Ssf => line(
+            text,
+            b'\t',
+            &[
+                chrom,
+                pos,
+                Str(a1),
+                Str(omitted),
+                Field::G6Ssf(r.beta),
+                Field::G6Ssf(r.se),
+                Field::G6Ssf(r.a1_freq),
+                Field::PSsf(r.ln_p, p),
+                id,
+                obs,
+            ],
+        ),
     }
 }
 
@@ -227,77 +299,7 @@ pub struct Outputs {
     renderer: Renderer,
     texts: Vec<Text>,
     sink: FrameSink,
-    pending: Pending,
-}
-
-/// GwasTable rows not yet written, appended straight into Arrow column builders on the
-/// writer's thread: no record per row to build and convert, no `String` per text cell.
-struct Pending {
-    batch: RowBatch,
-}
-
-impl Default for Pending {
-    fn default() -> Self {
-        Self {
-            batch: RowBatch::new(&GwasTable::frame_of(&[])),
-        }
-    }
-}
-
-impl Pending {
-    /// Appends one result; `p` and `log10p` are its p and −log10 p.
-    fn push(
-        &mut self,
-        v: &BimRecord,
-        a1_alt: bool,
-        (r, p, log10p): (&TestResult, f64, f64),
-        ph: &PhenoInfo,
-    ) {
-        use Cell::{Str, I64};
-        let (a1, omitted) = if a1_alt {
-            (&v.alt, &v.reference)
-        } else {
-            (&v.reference, &v.alt)
-        };
-        let float = |x: f64| {
-            if x.is_finite() {
-                Cell::F64(x)
-            } else {
-                Cell::Null
-            }
-        };
-        // In GwasTable::COLUMNS order.
-        self.batch.push_row(&[
-            Str(&ph.name),
-            Str(&v.chrom),
-            I64(v.pos),
-            Str(&v.id),
-            Str(&v.reference),
-            Str(&v.alt),
-            Str(a1),
-            Str(omitted),
-            float(r.a1_freq),
-            Str(if ph.binary { "logistic" } else { "linear" }),
-            r.firth.map_or(Cell::Null, Cell::Bool),
-            Str("ADD"),
-            I64(r.obs_ct as i64),
-            float(r.beta),
-            float(r.se),
-            float(r.stat),
-            float(p),
-            float(log10p),
-            r.err.map_or(Cell::Null, |e| Str(e.as_str())),
-        ]);
-    }
-
-    fn rows(&self) -> usize {
-        self.batch.rows()
-    }
-
-    /// Writes the pending rows; the builders start the next batch.
-    fn write_to(&mut self, sink: &mut FrameSink) -> Result<()> {
-        Ok(sink.write_rows(&mut self.batch)?)
-    }
+    pending: TableRows,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> AssocError + '_ {
@@ -345,7 +347,7 @@ impl Outputs {
             let path = text_path(dir, &ph.name, ph.binary, format);
             let mut file = AtomicFile::create(&path)?;
             let handle = file.file().try_clone().map_err(io_err(&path))?;
-            let mut out = BufWriter::with_capacity(1 << 16, DigestWriter::new(handle));
+            let mut out = DigestWriter::new(handle);
             writeln!(out, "{}", header(format, ph.binary)).map_err(io_err(&path))?;
             let meta = (format == OutputFormat::Ssf).then(|| {
                 let mut s = path.as_os_str().to_owned();
@@ -369,29 +371,26 @@ impl Outputs {
             renderer: Renderer { format, phenos },
             texts,
             sink,
-            pending: Pending::default(),
+            pending: TableRows::default(),
         })
     }
 
-    /// Appends one variant: its rendered lines and its results (`results[i]` belongs to
-    /// phenotype `i`) for the table.
-    pub fn write(
+    /// Appends a block of variants: its tiles' results (`tested[v].results[i]` belongs to
+    /// phenotype `i` and the variant `records[tested[v].index]`) and their rendered lines.
+    pub fn write_block(
         &mut self,
-        v: &BimRecord,
-        a1_alt: bool,
-        results: &[TestResult],
-        rendered: &Rendered,
+        records: &[BimRecord],
+        tiles: &[(Vec<Tested>, RenderedTile)],
     ) -> Result<()> {
-        let mut start = 0;
-        for (&end, t) in rendered.ends.iter().zip(&mut self.texts) {
-            t.out
-                .write_all(&rendered.text[start..end])
-                .map_err(io_err(&t.path))?;
-            start = end;
+        let mut slices = Vec::with_capacity(tiles.len());
+        for (p, t) in self.texts.iter_mut().enumerate() {
+            slices.clear();
+            slices.extend(tiles.iter().map(|(_, r)| IoSlice::new(r.lines(p))));
+            write_all_vectored(&mut t.out, &mut slices).map_err(io_err(&t.path))?;
         }
-        for (p, ph) in self.renderer.phenos.iter().enumerate() {
-            let result = (&results[p], rendered.p[p], rendered.log10p[p]);
-            self.pending.push(v, a1_alt, result, ph);
+        for (tested, rendered) in tiles {
+            self.pending
+                .push_tile(records, tested, rendered, &self.renderer.phenos);
         }
         if self.pending.rows() >= 16_384 {
             self.flush_table()?;
@@ -424,11 +423,7 @@ impl Outputs {
                 file,
                 meta,
             } = t;
-            let hashed = out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .map_err(io_err(&path))?;
-            let (digest, _) = hashed.finish(&path);
+            let (digest, _) = out.finish(&path);
             if let Some(meta) = meta {
                 let yaml = format!(
                     "# GWAS-SSF metadata\nfile_type: GWAS-SSF v1.0\ndata_file_name: {}\nis_harmonised: false\nis_sorted: false\n\
@@ -448,4 +443,18 @@ impl Outputs {
         written.push(self.sink.finish_with_digest()?);
         Ok(written)
     }
+}
+
+/// Writes every byte of `slices` (consumed) to `out`, in as few system calls as it takes.
+fn write_all_vectored(out: &mut impl Write, mut slices: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match out.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::config::ScanConfig;
 use super::input::{Inputs, Selection, VariantFilter};
 use super::model::build_groups;
-use super::output::{Outputs, PhenoInfo, Rendered};
+use super::output::{Outputs, PhenoInfo, RenderedTile};
 use super::summary::{PhenoSummary, TopHit};
 use super::tile::{test_tile, Tested, TileScratch};
 use crate::error::{AssocError, Result};
@@ -106,8 +106,9 @@ pub fn scan(
     // Results are written by a second thread while the pool tests the next block, so output
     // formatting and compression overlap with the regressions (memory: two blocks).
     // `None` tells the writer that every block arrived and the files may be committed.
-    let (tx, rx) =
-        std::sync::mpsc::sync_channel::<Option<(Vec<BimRecord>, Vec<(Tested, Rendered)>)>>(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<
+        Option<(Vec<BimRecord>, Vec<(Vec<Tested>, RenderedTile)>)>,
+    >(1);
     let (tested, written, summaries) = std::thread::scope(
         |scope| -> Result<(usize, Vec<FileDigest>, Vec<PhenoSummary>)> {
             let writer = scope.spawn(
@@ -121,28 +122,30 @@ pub fn scan(
                         };
                         // Phenotype by phenotype: one p-value histogram stays in the cache
                         // while the block's variants go into it.
+                        let n_pheno = summaries.len();
                         for (p, summary) in summaries.iter_mut().enumerate() {
-                            for (o, rendered) in &batch {
-                                let (v, r) = (&records[o.index], &o.results[p]);
-                                let (pv, log10p) = (rendered.p[p], rendered.log10p[p]);
-                                summary.add(r, pv, log10p, || TopHit {
-                                    id: v.id.clone(),
-                                    chrom: v.chrom.clone(),
-                                    pos: v.pos,
-                                    log10p: 0.0,
-                                    beta: r.beta,
-                                    a1: if o.a1_alt {
-                                        v.alt.clone()
-                                    } else {
-                                        v.reference.clone()
-                                    },
-                                });
+                            for (tile, rendered) in &batch {
+                                for (v, o) in tile.iter().enumerate() {
+                                    let (rec, r) = (&records[o.index], &o.results[p]);
+                                    let at = v * n_pheno + p;
+                                    let (pv, log10p) = (rendered.p[at], rendered.log10p[at]);
+                                    summary.add(r, pv, log10p, || TopHit {
+                                        id: rec.id.clone(),
+                                        chrom: rec.chrom.clone(),
+                                        pos: rec.pos,
+                                        log10p: 0.0,
+                                        beta: r.beta,
+                                        a1: if o.a1_alt {
+                                            rec.alt.clone()
+                                        } else {
+                                            rec.reference.clone()
+                                        },
+                                    });
+                                }
                             }
                         }
-                        for (o, rendered) in &batch {
-                            outputs.write(&records[o.index], o.a1_alt, &o.results, rendered)?;
-                            tested += 1;
-                        }
+                        outputs.write_block(&records, &batch)?;
+                        tested += batch.iter().map(|(tile, _)| tile.len()).sum::<usize>();
                     }
                     if !complete {
                         // Dropping the outputs removes their temporary files: nothing half-written.
@@ -179,7 +182,7 @@ pub fn scan(
                 }
                 // Tiles hold positions in the block: `Tested::index` then names the record.
                 let positions: Vec<usize> = (0..rows.len()).collect();
-                let outs: Vec<(Tested, Rendered)> = pool.install(|| {
+                let outs: Vec<(Vec<Tested>, RenderedTile)> = pool.install(|| {
                     positions
                         .par_chunks(TILE)
                         .map_init(TileScratch::default, |ts, tile| {
@@ -187,16 +190,19 @@ pub fn scan(
                                 let j = rows[k];
                                 &buf[(j - first) * per..(j - first + 1) * per]
                             };
-                            test_tile(cfg, &groups, &slot, kept_subset, n_bed, tile, packed, ts)
-                                .into_iter()
-                                .map(|o| {
-                                    let r =
-                                        renderer.render(&records[o.index], o.a1_alt, &o.results);
-                                    (o, r)
-                                })
-                                .collect::<Vec<_>>()
+                            let tested = test_tile(
+                                cfg,
+                                &groups,
+                                &slot,
+                                kept_subset,
+                                n_bed,
+                                tile,
+                                packed,
+                                ts,
+                            );
+                            let rendered = renderer.render_tile(&records, &tested);
+                            (tested, rendered)
                         })
-                        .flatten()
                         .collect()
                 });
                 done += rows.len() as u64;

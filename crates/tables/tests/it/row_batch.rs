@@ -112,3 +112,53 @@ fn a_cell_of_the_wrong_kind_is_a_bug() {
     cells[2] = biomarker_tables::Cell::Str("12");
     RowBatch::new(&frame).push_row(&cells);
 }
+
+/// Appends every row of `frame` to `batch` column by column through the typed builders.
+fn push_columns(batch: &mut RowBatch, frame: &Frame) {
+    use biomarker_tables::ColumnData;
+    for c in &frame.columns {
+        let col = batch.column(&c.name);
+        match &c.data {
+            ColumnData::Str(v) => v
+                .iter()
+                .for_each(|x| batch.text(col).append_option(x.as_deref())),
+            ColumnData::F64(v) => v.iter().for_each(|x| batch.float(col).append_option(*x)),
+            ColumnData::I64(v) => v.iter().for_each(|x| batch.int(col).append_option(*x)),
+            ColumnData::Bool(v) => v.iter().for_each(|x| batch.boolean(col).append_option(*x)),
+        }
+    }
+    batch.add_rows(frame.n_rows());
+}
+
+#[test]
+fn rows_appended_column_by_column_equal_rows_appended_cell_by_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let frame = GwasTable::frame_of(&records());
+    let template = GwasTable::frame_of(&[]);
+    let mut files = Vec::new();
+    for (name, by_column) in [("cells.parquet", false), ("columns.parquet", true)] {
+        let path = dir.path().join(name);
+        let mut sink = FrameSink::create(&path, &template, GwasTable::schema()).unwrap();
+        let mut batch = RowBatch::new(&template);
+        if by_column {
+            push_columns(&mut batch, &frame);
+        } else {
+            push_all(&mut batch, &frame);
+        }
+        assert_eq!(batch.rows(), 3);
+        sink.write_rows(&mut batch).unwrap();
+        sink.finish().unwrap();
+        files.push(std::fs::read(&path).unwrap());
+        assert_eq!(GwasTable::read(&path).unwrap().records, records());
+    }
+    assert_eq!(files[0], files[1]);
+}
+
+#[test]
+#[should_panic(expected = "column \"CHROM\" holds 0 of 1 rows")]
+fn a_column_left_short_is_a_bug() {
+    let mut batch = RowBatch::new(&GwasTable::frame_of(&[]));
+    let pheno = batch.column("PHENO");
+    batch.text(pheno).append_value("q1");
+    batch.add_rows(1);
+}
