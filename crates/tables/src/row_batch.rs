@@ -245,6 +245,21 @@ impl CellColumn for ArrowCells<'_> {
         }
     }
 
+    fn text_extent(&self) -> Option<(usize, bool)> {
+        let Self::Str(a) = self else { return None };
+        // Byte lengths from the offsets; a null's length does not count.
+        let offsets = a.value_offsets();
+        let lengths = offsets.windows(2).map(|w| (w[1] - w[0]) as usize);
+        let shortest = match a.nulls() {
+            None => lengths.min(),
+            Some(nulls) => lengths
+                .zip(nulls.iter())
+                .filter_map(|(len, valid)| valid.then_some(len))
+                .min(),
+        };
+        Some((shortest.unwrap_or(usize::MAX), a.null_count() > 0))
+    }
+
     fn all_str(&self, mut ok: impl FnMut(Option<&str>) -> bool) -> bool {
         matches!(self, Self::Str(a) if a.iter().all(&mut ok))
     }

@@ -269,6 +269,18 @@ impl Node {
         let in_range = |x: f64| self.in_range(x);
         match column.kind() {
             CellKind::Str => {
+                // Without an enumeration, a minimum length is met by every string of at least
+                // 4n bytes (or n bytes when n ≤ 1): a storage that knows its shortest string
+                // answers without visiting each one.
+                if self.enum_values.is_none() && self.allows(JsonType::String) {
+                    let n = self.min_length.unwrap_or(0);
+                    let enough = if n <= 1 { n } else { 4 * n };
+                    if let Some((shortest, nulls)) = column.text_extent() {
+                        if shortest >= enough && (null || !nulls) {
+                            return true;
+                        }
+                    }
+                }
                 let ok = |s: &str| {
                     // Counting stops at `n` characters: IDs and names are far longer than
                     // a minimum length of 1, and a genome scan checks millions of them.
@@ -597,6 +609,12 @@ pub trait CellColumn {
     fn kind(&self) -> CellKind;
     /// The cell at `row`.
     fn cell(&self, row: usize) -> Cell<'_>;
+    /// For a text column, the fewest bytes of any non-null cell (`usize::MAX` if none) and
+    /// whether any cell is null; None where the storage cannot tell without visiting every
+    /// string (then the checks call [`CellColumn::all_str`]).
+    fn text_extent(&self) -> Option<(usize, bool)> {
+        None
+    }
     /// Whether `ok` holds for every cell of a text column (None: null); false for others.
     fn all_str(&self, mut ok: impl FnMut(Option<&str>) -> bool) -> bool {
         (0..self.len()).all(|r| match self.cell(r) {

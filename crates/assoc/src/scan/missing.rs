@@ -15,7 +15,7 @@
 //!   across lanes, no fused multiply-add), so the results are bit-identical on every CPU.
 
 /// Rows prefetched ahead of the one in use.
-const AHEAD: usize = 4;
+const AHEAD: usize = 8;
 /// Covariate rows of `c` per register tile.
 const ROWS: usize = 4;
 /// Phenotypes per register tile: one 512-bit vector of f64.

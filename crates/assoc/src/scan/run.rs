@@ -12,8 +12,8 @@ use rayon::prelude::*;
 
 use super::config::ScanConfig;
 use super::input::{Inputs, Selection, VariantFilter};
-use super::model::build_groups;
-use super::output::{Outputs, PhenoInfo, RenderedTile};
+use super::model::{build_groups, Group};
+use super::output::{Outputs, PhenoInfo, RenderedTile, Renderer};
 use super::summary::{PhenoSummary, TopHit};
 use super::tile::{test_tile, Tested, TileScratch};
 use crate::error::{AssocError, Result};
@@ -103,137 +103,72 @@ pub fn scan(
         sel.last_row,
         cfg.block,
     );
-    // Results are written by a second thread while the pool tests the next block, so output
-    // formatting and compression overlap with the regressions (memory: two blocks).
-    // `None` tells the writer that every block arrived and the files may be committed.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<
-        Option<(Vec<BimRecord>, Vec<(Vec<Tested>, RenderedTile)>)>,
-    >(1);
-    let (tested, written, summaries) = std::thread::scope(
-        |scope| -> Result<(usize, Vec<FileDigest>, Vec<PhenoSummary>)> {
-            let writer = scope.spawn(
-                move || -> Result<(usize, Vec<FileDigest>, Vec<PhenoSummary>)> {
-                    let mut tested = 0usize;
-                    let mut complete = false;
-                    for msg in rx {
-                        let Some((records, batch)) = msg else {
-                            complete = true;
-                            break;
-                        };
-                        // Phenotype by phenotype: one p-value histogram stays in the cache
-                        // while the block's variants go into it.
-                        let n_pheno = summaries.len();
-                        for (p, summary) in summaries.iter_mut().enumerate() {
-                            for (tile, rendered) in &batch {
-                                for (v, o) in tile.iter().enumerate() {
-                                    let (rec, r) = (&records[o.index], &o.results[p]);
-                                    let at = v * n_pheno + p;
-                                    let (pv, log10p) = (rendered.p[at], rendered.log10p[at]);
-                                    summary.add(r, pv, log10p, || TopHit {
-                                        id: rec.id.clone(),
-                                        chrom: rec.chrom.clone(),
-                                        pos: rec.pos,
-                                        log10p: 0.0,
-                                        beta: r.beta,
-                                        a1: if o.a1_alt {
-                                            rec.alt.clone()
-                                        } else {
-                                            rec.reference.clone()
-                                        },
-                                    });
-                                }
-                            }
+    // Each step writes the previous block's results, tests the current block and reads the
+    // next one, all three at once on the pool: writing overlaps with the regressions with
+    // exactly `threads` threads busy (a writer thread of its own would compete with them
+    // for the cores, and leave them idle whenever it fell behind). Memory: three blocks.
+    let mut tested = 0usize;
+    let mut done = 0u64;
+    let mut read = |buf: &mut Vec<u8>| -> Result<Option<Block>> {
+        let Some(block) = bim.next_block()? else {
+            return Ok(None);
+        };
+        let last = block.rows[block.rows.len() - 1];
+        bed.read_packed(block.first, last - block.first + 1, buf)?;
+        Ok(Some(block))
+    };
+    let (mut buf, mut next_buf) = (Vec::new(), Vec::new());
+    let mut current = read(&mut buf)?;
+    let mut previous: Option<(Vec<BimRecord>, Vec<(Vec<Tested>, RenderedTile)>)> = None;
+    while current.is_some() || previous.is_some() {
+        let (written, (outs, next)) = pool.install(|| {
+            rayon::join(
+                || -> Result<usize> {
+                    match previous.take() {
+                        Some((records, tiles)) => {
+                            write_block(&mut outputs, &mut summaries, &records, &tiles)
                         }
-                        outputs.write_block(&records, &batch)?;
-                        tested += batch.iter().map(|(tile, _)| tile.len()).sum::<usize>();
+                        None => Ok(0),
                     }
-                    if !complete {
-                        // Dropping the outputs removes their temporary files: nothing half-written.
-                        return Err(AssocError::Option(
-                            "scan aborted before its last block".into(),
-                        ));
-                    }
-                    let written = outputs.finish()?;
-                    Ok((tested, written, summaries))
                 },
-            );
-            let mut done = 0u64;
-            let mut buf = Vec::new();
-            let mut failed = None;
-            let mut writer_gone = false;
-            loop {
-                // A block: up to `cfg.block` selected variants spanning at most 2 × block .bed rows.
-                let Block {
-                    first,
-                    records,
-                    rows,
-                } = match bim.next_block() {
-                    Ok(Some(b)) => b,
-                    Ok(None) => break,
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
-                    }
-                };
-                let last = rows[rows.len() - 1];
-                if let Err(e) = bed.read_packed(first, last - first + 1, &mut buf) {
-                    failed = Some(e.into());
-                    break;
-                }
-                // Tiles hold positions in the block: `Tested::index` then names the record.
-                let positions: Vec<usize> = (0..rows.len()).collect();
-                let outs: Vec<(Vec<Tested>, RenderedTile)> = pool.install(|| {
-                    positions
-                        .par_chunks(TILE)
-                        .map_init(TileScratch::default, |ts, tile| {
-                            let packed = |k: usize| {
-                                let j = rows[k];
-                                &buf[(j - first) * per..(j - first + 1) * per]
-                            };
-                            let tested = test_tile(
-                                cfg,
-                                &groups,
-                                &slot,
-                                kept_subset,
-                                n_bed,
-                                tile,
-                                packed,
-                                ts,
-                            );
-                            let rendered = renderer.render_tile(&records, &tested);
-                            (tested, rendered)
-                        })
-                        .collect()
-                });
-                done += rows.len() as u64;
-                if tx.send(Some((records, outs))).is_err() {
-                    writer_gone = true;
-                    break; // the writer failed; its error is returned below
-                }
-                progress(done);
-            }
-            if failed.is_none() && !writer_gone && done as usize != sel.count {
-                failed = Some(AssocError::input(
-                    bim.path(),
-                    format!(
-                        "{done} variants read where {} were selected when the scan started: \
-                         the .bim changed during the scan",
-                        sel.count
-                    ),
-                ));
-            }
-            if failed.is_none() {
-                // The send fails only if the writer already stopped with an error, returned below.
-                let _ = tx.send(None);
-            }
-            drop(tx);
-            let written = writer.join().expect("writer thread panicked");
-            match failed {
-                Some(e) => Err(e),
-                None => written,
-            }
-        },
-    )?;
+                || {
+                    rayon::join(
+                        || {
+                            current.as_ref().map(|b| {
+                                let packed = |k: usize| {
+                                    let j = b.rows[k] - b.first;
+                                    &buf[j * per..(j + 1) * per]
+                                };
+                                test_block(cfg, &groups, &slot, kept_subset, n_bed, b, packed, &renderer)
+                            })
+                        },
+                        || current.as_ref().map(|_| read(&mut next_buf)),
+                    )
+                },
+            )
+        });
+        tested += written?;
+        if let Some(b) = current.take() {
+            done += b.rows.len() as u64;
+            previous = outs.map(|o| (b.records, o));
+            progress(done);
+        }
+        current = next.transpose()?.flatten();
+        std::mem::swap(&mut buf, &mut next_buf);
+    }
+    if done as usize != sel.count {
+        return Err(AssocError::input(
+            bim.path(),
+            format!(
+                "{done} variants read where {} were selected when the scan started: \
+                 the .bim changed during the scan",
+                sel.count
+            ),
+        ));
+    }
+    // On any error above, dropping the outputs removes their temporary files: nothing
+    // half-written is left.
+    let written = outputs.finish()?;
     Ok(ScanReport {
         samples: inputs.kept.len(),
         variants_selected: sel.count,
@@ -245,6 +180,63 @@ pub fn scan(
         selection: inputs.selection,
         bim_lines: (sel.first_row, sel.last_row),
     })
+}
+
+/// Tests a block's variants, tile by tile in parallel, and renders their text lines.
+#[allow(clippy::too_many_arguments)]
+fn test_block<'a>(
+    cfg: &ScanConfig,
+    groups: &[Group],
+    slot: &[(usize, usize)],
+    kept_subset: Option<&[u32]>,
+    n_bed: usize,
+    block: &Block,
+    packed: impl Fn(usize) -> &'a [u8] + Sync,
+    renderer: &Renderer,
+) -> Vec<(Vec<Tested>, RenderedTile)> {
+    // Tiles hold positions in the block: `Tested::index` then names the record.
+    let positions: Vec<usize> = (0..block.rows.len()).collect();
+    positions
+        .par_chunks(TILE)
+        .map_init(TileScratch::default, |ts, tile| {
+            let tested = test_tile(cfg, groups, slot, kept_subset, n_bed, tile, &packed, ts);
+            let rendered = renderer.render_tile(&block.records, &tested);
+            (tested, rendered)
+        })
+        .collect()
+}
+
+/// Writes a block's results and adds them to the summaries; returns the variants written.
+fn write_block(
+    outputs: &mut Outputs,
+    summaries: &mut [PhenoSummary],
+    records: &[BimRecord],
+    tiles: &[(Vec<Tested>, RenderedTile)],
+) -> Result<usize> {
+    // Phenotype by phenotype: one p-value histogram at a time takes the block's variants.
+    let n_pheno = summaries.len();
+    for (p, summary) in summaries.iter_mut().enumerate() {
+        for (tile, rendered) in tiles {
+            for (v, o) in tile.iter().enumerate() {
+                let (rec, r) = (&records[o.index], &o.results[p]);
+                let at = v * n_pheno + p;
+                summary.add(r, rendered.p[at], rendered.log10p[at], || TopHit {
+                    id: rec.id.clone(),
+                    chrom: rec.chrom.clone(),
+                    pos: rec.pos,
+                    log10p: 0.0,
+                    beta: r.beta,
+                    a1: if o.a1_alt {
+                        rec.alt.clone()
+                    } else {
+                        rec.reference.clone()
+                    },
+                });
+            }
+        }
+    }
+    outputs.write_block(records, tiles)?;
+    Ok(tiles.iter().map(|(tile, _)| tile.len()).sum())
 }
 
 /// A block of selected variants: their .bim records and rows, the first row first.

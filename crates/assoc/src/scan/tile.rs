@@ -206,21 +206,18 @@ fn restrict(
     acc.extend_from_slice(group_acc);
     let (mut ones, mut twos) = (calls.n_ones, calls.n_twos);
     let k = g.k;
+    // A1 dosage of each .bed code (0 hom ALT, 1 missing, 2 het, 3 hom REF); missing counts 0.
+    let dosage_of: [usize; 4] = if a1_alt { [2, 0, 1, 0] } else { [0, 0, 1, 2] };
+    // Without a branch per sample (carriers and non-carriers alternate at random): a
+    // non-carrier subtracts exact zeros, which leaves every sum as it was.
     for (&pos, q) in e.bed.iter().zip(e.q_rows.chunks_exact(k)) {
         let pos = pos as usize;
-        // .bed codes: 0 hom ALT, 1 missing, 2 het, 3 hom REF.
-        let dosage = match ((packed[pos / 4] >> (2 * (pos % 4))) & 3, a1_alt) {
-            (2, _) => 1.0,
-            (0, true) | (3, false) => 2.0,
-            _ => continue,
-        };
-        if dosage == 1.0 {
-            ones -= 1;
-        } else {
-            twos -= 1;
-        }
+        let dosage = dosage_of[usize::from((packed[pos / 4] >> (2 * (pos % 4))) & 3)];
+        ones -= usize::from(dosage == 1);
+        twos -= usize::from(dosage == 2);
+        let d = dosage as f64;
         for (a, qa) in acc[..k].iter_mut().zip(q) {
-            *a -= dosage * qa;
+            *a -= d * qa;
         }
     }
     out.n_ones = ones;
