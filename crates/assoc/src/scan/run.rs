@@ -1,7 +1,8 @@
 //! The scan driver: loads inputs, builds the phenotype groups, then streams the selected
-//! variants in blocks (the block's .bim records read in step with one contiguous .bed read),
-//! tests the variants of a block in parallel and writes their results in .bim order before
-//! reading the next block. Nothing is held per variant beyond the block in flight.
+//! variants in blocks (the block's .bim records read in step with one contiguous .bed read).
+//! Each step writes the previous block's results in .bim order, tests the current block's
+//! variants tile by tile and reads the next block, all at once on the thread pool. Nothing
+//! is held per variant beyond the three blocks in flight.
 
 use std::path::PathBuf;
 
@@ -139,7 +140,16 @@ pub fn scan(
                                     let j = b.rows[k] - b.first;
                                     &buf[j * per..(j + 1) * per]
                                 };
-                                test_block(cfg, &groups, &slot, kept_subset, n_bed, b, packed, &renderer)
+                                test_block(
+                                    cfg,
+                                    &groups,
+                                    &slot,
+                                    kept_subset,
+                                    n_bed,
+                                    b,
+                                    packed,
+                                    &renderer,
+                                )
                             })
                         },
                         || current.as_ref().map(|_| read(&mut next_buf)),

@@ -181,7 +181,8 @@ mod tests {
             let c = c as f64;
             if c > 0.0 && cum + c >= target {
                 let p = (b as f64 + (target - cum) / c) / BINS as f64;
-                return biomarker_stats::chi2_isf_ln(p.ln(), 1.0) / biomarker_stats::LAMBDA_GC_MEDIAN;
+                return biomarker_stats::chi2_isf_ln(p.ln(), 1.0)
+                    / biomarker_stats::LAMBDA_GC_MEDIAN;
             }
             cum += c;
         }
@@ -200,7 +201,10 @@ mod tests {
             h.add(p);
         }
         assert_eq!(h.lambda_gc(), Some(lambda_of(&ps)));
-        assert!((h.lambda_gc().unwrap() - 1.0).abs() > 0.01, "not a trivial λ");
+        assert!(
+            (h.lambda_gc().unwrap() - 1.0).abs() > 0.01,
+            "not a trivial λ"
+        );
         // The order the p-values come in changes nothing.
         let mut r = PHistogram::default();
         for &p in ps.iter().rev() {
