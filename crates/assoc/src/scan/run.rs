@@ -120,7 +120,7 @@ pub fn scan(
     };
     let (mut buf, mut next_buf) = (Vec::new(), Vec::new());
     let mut current = read(&mut buf)?;
-    let mut previous: Option<(Vec<BimRecord>, Vec<(Vec<Tested>, RenderedTile)>)> = None;
+    let mut previous: Option<(Vec<BimRecord>, TestedTiles)> = None;
     while current.is_some() || previous.is_some() {
         let (written, (outs, next)) = pool.install(|| {
             rayon::join(
@@ -192,6 +192,9 @@ pub fn scan(
     })
 }
 
+/// A block's results: each tile's tested variants and their rendered lines, in order.
+type TestedTiles = Vec<(Vec<Tested>, RenderedTile)>;
+
 /// Tests a block's variants, tile by tile in parallel, and renders their text lines.
 #[allow(clippy::too_many_arguments)]
 fn test_block<'a>(
@@ -203,7 +206,7 @@ fn test_block<'a>(
     block: &Block,
     packed: impl Fn(usize) -> &'a [u8] + Sync,
     renderer: &Renderer,
-) -> Vec<(Vec<Tested>, RenderedTile)> {
+) -> TestedTiles {
     // Tiles hold positions in the block: `Tested::index` then names the record.
     let positions: Vec<usize> = (0..block.rows.len()).collect();
     positions
