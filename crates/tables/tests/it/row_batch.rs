@@ -73,15 +73,21 @@ fn streamed_rows_read_back_as_the_frame_they_came_from() {
     }
 }
 
-#[test]
-fn a_bad_cell_in_a_later_batch_is_named_and_nothing_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("g.parquet");
+/// A GwasTable sink `g.parquet` in `dir` with the three good rows written, and a batch.
+fn sink_with_good_rows(dir: &std::path::Path) -> (FrameSink, RowBatch) {
     let template = GwasTable::frame_of(&[]);
-    let mut sink = FrameSink::create(&path, &template, GwasTable::schema()).unwrap();
+    let mut sink =
+        FrameSink::create(&dir.join("g.parquet"), &template, GwasTable::schema()).unwrap();
     let mut batch = RowBatch::new(&template);
     push_all(&mut batch, &GwasTable::frame_of(&records()));
     sink.write_rows(&mut batch).unwrap();
+    (sink, batch)
+}
+
+#[test]
+fn a_bad_cell_in_a_later_batch_is_named_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut sink, mut batch) = sink_with_good_rows(dir.path());
     let mut bad = records();
     bad[1].a1_freq = Some(2.0);
     push_all(&mut batch, &GwasTable::frame_of(&bad));
@@ -166,13 +172,8 @@ fn a_column_left_short_is_a_bug() {
 #[test]
 fn an_empty_or_missing_text_cell_is_refused_in_a_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("g.parquet");
-    let template = GwasTable::frame_of(&[]);
-    let mut sink = FrameSink::create(&path, &template, GwasTable::schema()).unwrap();
-    let mut batch = RowBatch::new(&template);
     // A shortest string of one byte passes without a visit to each string.
-    push_all(&mut batch, &GwasTable::frame_of(&records()));
-    sink.write_rows(&mut batch).unwrap();
+    let (mut sink, mut batch) = sink_with_good_rows(dir.path());
     let mut bad = records();
     bad[2].id = String::new();
     push_columns(&mut batch, &GwasTable::frame_of(&bad));
@@ -182,31 +183,17 @@ fn an_empty_or_missing_text_cell_is_refused_in_a_batch() {
         "{err}"
     );
     // A null where the schema wants text.
-    let frame = GwasTable::frame_of(&records());
-    let chrom = batch.column("CHROM");
-    for c in &frame.columns {
-        let col = batch.column(&c.name);
-        for row in 0..frame.n_rows() {
-            let cell = if col == chrom && row == 1 {
-                biomarker_tables::Cell::Null
-            } else {
-                c.data.cell(row)
-            };
-            match cell {
-                biomarker_tables::Cell::Str(s) => batch.text(col).append_value(s),
-                biomarker_tables::Cell::F64(x) => batch.float(col).append_value(x),
-                biomarker_tables::Cell::I64(x) => batch.int(col).append_value(x),
-                biomarker_tables::Cell::Bool(x) => batch.boolean(col).append_value(x),
-                biomarker_tables::Cell::Null => match &c.data {
-                    biomarker_tables::ColumnData::Str(_) => batch.text(col).append_null(),
-                    biomarker_tables::ColumnData::F64(_) => batch.float(col).append_null(),
-                    biomarker_tables::ColumnData::I64(_) => batch.int(col).append_null(),
-                    biomarker_tables::ColumnData::Bool(_) => batch.boolean(col).append_null(),
-                },
-            }
-        }
-    }
-    batch.add_rows(frame.n_rows());
+    let mut frame = GwasTable::frame_of(&records());
+    let chrom = frame
+        .columns
+        .iter_mut()
+        .find(|c| c.name == "CHROM")
+        .unwrap();
+    let biomarker_tables::ColumnData::Str(values) = &mut chrom.data else {
+        panic!("CHROM is text");
+    };
+    values[1] = None;
+    push_columns(&mut batch, &frame);
     let err = sink.write_rows(&mut batch).unwrap_err().to_string();
     assert!(err.contains("row 5, column \"CHROM\""), "{err}");
 }
