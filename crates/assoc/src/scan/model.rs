@@ -141,6 +141,25 @@ pub struct Prepared {
     pub err: Option<ErrCode>,
 }
 
+/// Where [`Group::prepare`] gets the covariate sums over the samples it tests.
+pub enum MissingRows<'a> {
+    /// From the base's sums, less the row of every missing call.
+    Each,
+    /// For an exclusion: from the group's sums over the same variant (`cc`, `c_sum`, its
+    /// missing calls already removed), which differ from the exclusion's own only by the
+    /// samples it lacks and by `removed`, the group's missing calls among them. A few rows
+    /// instead of one per missing call; the sums feed only the checks, where a different
+    /// rounding cannot matter short of a tie with a threshold.
+    FromGroup {
+        /// The group's `Σ c cᵀ` over the variant's samples (row-major k × k).
+        cc: &'a [f64],
+        /// The group's `Σ c` over the variant's samples.
+        c_sum: &'a [f64],
+        /// The group's missing calls among the samples the exclusion lacks.
+        removed: &'a [u32],
+    },
+}
+
 /// Per-thread buffers.
 #[derive(Default)]
 pub struct Scratch {
@@ -234,7 +253,10 @@ impl Group {
         cfg: &ScanConfig,
         s: &mut Scratch,
         sums_done: bool,
+        missing: MissingRows<'_>,
     ) -> Prepared {
+        // Left empty by an early return: no stale sums for an exclusion to start from.
+        s.cc.clear();
         let n = base.n - calls.missing.len();
         let (n1, n2) = (calls.n_ones as f64, calls.n_twos as f64);
         let a1_freq = if n > 0 {
@@ -271,16 +293,30 @@ impl Group {
         s.c_sum.extend_from_slice(base.c_sum);
         s.cc.clear();
         s.cc.extend_from_slice(base.cc);
-        for &m in &calls.missing {
+        let (sign, rows) = match missing {
+            MissingRows::Each => (-1.0, calls.missing.as_slice()),
+            MissingRows::FromGroup { cc, c_sum, removed } => {
+                // Own sums − (group's sums over the group − over the variant's samples).
+                for (x, (all, now)) in s.cc.iter_mut().zip(self.cc.iter().zip(cc)) {
+                    *x -= all - now;
+                }
+                for (x, (all, now)) in s.c_sum.iter_mut().zip(self.c_sum.iter().zip(c_sum)) {
+                    *x -= all - now;
+                }
+                // The group took the removed rows out, and the exclusion lacks them anyway.
+                (1.0, removed)
+            }
+        };
+        for &m in rows {
             let row = &self.c[m as usize * k..(m as usize + 1) * k];
             for (a, cc_row) in s.cc.chunks_exact_mut(k).enumerate() {
-                let ra = row[a];
+                let ra = sign * row[a];
                 for (x, rb) in cc_row.iter_mut().zip(row) {
-                    *x -= ra * rb;
+                    *x += ra * rb;
                 }
             }
             for (x, r) in s.c_sum.iter_mut().zip(row) {
-                *x -= r;
+                *x += sign * r;
             }
         }
         let x = CrossProducts {

@@ -10,7 +10,7 @@ use super::geno::{
     collect_calls, count_calls, count_codes, decode_dosages, sum_calls, Calls, CodeCounts,
 };
 use super::kernel::{accumulate, LANES, TILE_V};
-use super::model::{Base, Exclusion, Group, GroupKind, Prepared, Scratch};
+use super::model::{Base, Exclusion, Group, GroupKind, MissingRows, Prepared, Scratch};
 use super::{binary, linear, ErrCode, TestResult};
 
 /// Samples decoded at once: the tile's dosages (`variants × CHUNK` f64) and the matching
@@ -53,6 +53,12 @@ pub struct TileScratch {
     group_acc: Vec<f64>,
     /// A variant's calls over an exclusion's samples.
     sub_calls: Calls,
+    /// A group's covariate cross-products and sums over a variant's samples, kept while its
+    /// exclusions are tested.
+    group_cc: Vec<f64>,
+    group_c_sum: Vec<f64>,
+    /// The group's missing calls that an exclusion lacks.
+    removed: Vec<u32>,
 }
 
 /// Tests the variants `indices` (.bim indices, `packed(j)` the .bed bytes of variant `j`)
@@ -124,15 +130,24 @@ pub fn test_tile<'a>(
                 collect_calls(packed(t.index), n_bed, g.map.as_deref(), t.a1_alt, calls);
             }
             let base = g.base();
-            let prep = g.prepare(&base, calls, cfg, s, linear);
+            let prep = g.prepare(&base, calls, cfg, s, linear, MissingRows::Each);
             ts.out.clear();
             let packed_j = packed(t.index);
             test_base(g, &base, calls, prep, cfg, s, &mut ts.out);
             if !g.exclusions.is_empty() {
                 ts.group_acc.clear();
                 ts.group_acc.extend_from_slice(&s.acc);
+                // The group's covariate sums over this variant's samples, when its checks
+                // got as far as computing them (else every exclusion fails before needing
+                // them: it tests a subset of the group's samples).
+                ts.group_cc.clear();
+                ts.group_cc.extend_from_slice(&s.cc);
+                ts.group_c_sum.clear();
+                ts.group_c_sum.extend_from_slice(&s.c_sum);
                 for e in &g.exclusions {
                     let sub = &mut ts.sub_calls;
+                    let removed = &mut ts.removed;
+                    let acc = &mut s.acc;
                     restrict(
                         g,
                         e,
@@ -140,10 +155,20 @@ pub fn test_tile<'a>(
                         (packed_j, t.a1_alt),
                         &ts.group_acc,
                         sub,
-                        &mut s.acc,
+                        acc,
+                        removed,
                     );
                     let base = e.base(g);
-                    let prep = g.prepare(&base, sub, cfg, s, true);
+                    let missing = if ts.group_cc.len() == g.k * g.k {
+                        MissingRows::FromGroup {
+                            cc: &ts.group_cc,
+                            c_sum: &ts.group_c_sum,
+                            removed,
+                        }
+                    } else {
+                        MissingRows::Each
+                    };
+                    let prep = g.prepare(&base, sub, cfg, s, true, missing);
                     test_base(g, &base, sub, prep, cfg, s, &mut ts.out);
                 }
             }
@@ -184,7 +209,9 @@ fn test_base(
 
 /// A variant's calls and carrier sums over the samples of `e`: the group's (`calls`,
 /// `group_acc`) less the samples `e` lacks, whose codes are read from `packed`. Only the
-/// covariate-basis sums change: the phenotypes of `e` are zero on those samples.
+/// covariate-basis sums change: the phenotypes of `e` are zero on those samples. `removed`
+/// gets the group's missing calls that `e` lacks.
+#[allow(clippy::too_many_arguments)]
 fn restrict(
     g: &Group,
     e: &Exclusion,
@@ -193,15 +220,17 @@ fn restrict(
     group_acc: &[f64],
     out: &mut Calls,
     acc: &mut Vec<f64>,
+    removed: &mut Vec<u32>,
 ) {
     out.missing.clear();
-    out.missing.extend(
-        calls
-            .missing
-            .iter()
-            .copied()
-            .filter(|&i| !e.lacks[i as usize]),
-    );
+    removed.clear();
+    for &i in &calls.missing {
+        if e.lacks[i as usize] {
+            removed.push(i);
+        } else {
+            out.missing.push(i);
+        }
+    }
     acc.clear();
     acc.extend_from_slice(group_acc);
     let (mut ones, mut twos) = (calls.n_ones, calls.n_twos);
