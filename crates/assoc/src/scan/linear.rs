@@ -95,13 +95,65 @@ pub fn test_variant(
         }
     }
     let mut c = std::mem::take(&mut s.miss_c);
-    c.clear();
-    c.resize(k * m, 0.0);
     let mut yy_m = std::mem::take(&mut s.miss_yy);
-    yy_m.clear();
-    yy_m.resize(m, 0.0);
-    let (miss, ys) = (&calls.missing, (y0, m));
-    missing::accumulate(&group.w, w, k, ys, miss, &mut l, &mut c, &mut yy_m);
+    let gm = &mut s.group_missing;
+    if base.qq.is_some() && gm.valid {
+        // An exclusion after its group: the group's sums, with the rows of the missing
+        // calls it lacks added back to `QᵀQ` (its phenotypes are zero on them).
+        for a_ in 0..k {
+            for b in 0..=a_ {
+                let identity = if a_ == b { 1.0 } else { 0.0 };
+                l[a_ * k + b] -= identity - gm.l[a_ * k + b];
+            }
+        }
+        for &r in base.removed {
+            let q = &group.w[r as usize * w..r as usize * w + k];
+            for a_ in 0..k {
+                for b in 0..=a_ {
+                    l[a_ * k + b] += q[a_] * q[b];
+                }
+            }
+        }
+        let (cols, from) = (gm.yy.len(), y0 - gm.first);
+        c.clear();
+        for a_ in 0..k {
+            c.extend_from_slice(&gm.c[a_ * cols + from..a_ * cols + from + m]);
+        }
+        yy_m.clear();
+        yy_m.extend_from_slice(&gm.yy[from..from + m]);
+    } else {
+        // The group's own pass also sums its exclusions' columns, for them to reuse.
+        let extra = if base.qq.is_none() {
+            group.phenos.len() - (y0 + m)
+        } else {
+            0
+        };
+        let all = m + extra;
+        c.clear();
+        c.resize(k * all, 0.0);
+        yy_m.clear();
+        yy_m.resize(all, 0.0);
+        let (miss, ys) = (&calls.missing, (y0, all));
+        missing::accumulate(&group.w, w, k, ys, miss, &mut l, &mut c, &mut yy_m);
+        if extra > 0 {
+            gm.l.clear();
+            gm.l.extend_from_slice(&l);
+            gm.c.clear();
+            for a_ in 0..k {
+                gm.c.extend_from_slice(&c[a_ * all + m..(a_ + 1) * all]);
+            }
+            gm.yy.clear();
+            gm.yy.extend_from_slice(&yy_m[m..]);
+            gm.first = y0 + m;
+            gm.valid = true;
+            // Back to this base's own columns, covariate-major k × m.
+            for a_ in 1..k {
+                c.copy_within(a_ * all..a_ * all + m, a_ * m);
+            }
+            c.truncate(k * m);
+            yy_m.truncate(m);
+        }
+    }
     for a_ in 0..k {
         for b in 0..a_ {
             l[b * k + a_] = l[a_ * k + b];

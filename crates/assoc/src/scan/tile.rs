@@ -130,6 +130,7 @@ pub fn test_tile<'a>(
                 collect_calls(packed(t.index), n_bed, g.map.as_deref(), t.a1_alt, calls);
             }
             let base = g.base();
+            s.group_missing.valid = false;
             let prep = g.prepare(&base, calls, cfg, s, linear, MissingRows::Each);
             ts.out.clear();
             let packed_j = packed(t.index);
@@ -158,7 +159,7 @@ pub fn test_tile<'a>(
                         acc,
                         removed,
                     );
-                    let base = e.base(g);
+                    let base = e.base(g, removed);
                     let missing = if ts.group_cc.len() == g.k * g.k {
                         MissingRows::FromGroup {
                             cc: &ts.group_cc,
