@@ -9,7 +9,7 @@ use super::config::{A1Choice, ScanConfig};
 use super::geno::{
     collect_calls, count_calls, count_codes, decode_dosages, sum_calls, Calls, CodeCounts,
 };
-use super::kernel::{accumulate, LANES, TILE_V};
+use super::kernel::{accumulate, LaneSums, LANES, TILE_V};
 use super::model::{Base, Exclusion, Group, GroupKind, MissingRows, Prepared, Scratch};
 use super::{binary, linear, ErrCode, TestResult};
 
@@ -40,8 +40,8 @@ pub struct TileScratch {
     calls: Vec<Calls>,
     /// Dosages: one row of [`CHUNK`] values per dense variant (padded to [`TILE_V`]).
     g: Vec<f64>,
-    /// Dense sums, `rows × W.cols`.
-    dense: Vec<f64>,
+    /// Dense sums, `rows × W.cols`, split in lanes.
+    dense: LaneSums,
     /// Sparse sums, `variants × width`.
     sparse: Vec<f64>,
     /// Per live variant: its row in `dense`, or `usize::MAX` when it went the sparse way.
@@ -120,12 +120,16 @@ pub fn test_tile<'a>(
             let calls = &mut ts.calls[v];
             let s = &mut ts.scratch;
             if linear {
-                let sums = match ts.row[v] {
-                    usize::MAX => &ts.sparse[v * g.width..(v + 1) * g.width],
-                    r => &ts.dense[r * g.wt.cols..r * g.wt.cols + g.width],
-                };
                 s.acc.clear();
-                s.acc.extend_from_slice(sums);
+                match ts.row[v] {
+                    usize::MAX => s
+                        .acc
+                        .extend_from_slice(&ts.sparse[v * g.width..][..g.width]),
+                    r => {
+                        s.acc.resize(g.width, 0.0);
+                        ts.dense.reduce_into(r, &mut s.acc);
+                    }
+                }
             } else {
                 collect_calls(packed(t.index), n_bed, g.map.as_deref(), t.a1_alt, calls);
             }
@@ -315,8 +319,7 @@ fn linear_sums<'a>(
     }
     let rows = nd.div_ceil(TILE_V) * TILE_V;
     let cols = g.wt.cols;
-    ts.dense.clear();
-    ts.dense.resize(rows * cols, 0.0);
+    ts.dense.reset(rows, cols);
     ts.g.resize(rows * CHUNK, 0.0);
     // Padding rows stay zero (they may hold an earlier group's dosages).
     ts.g[nd * CHUNK..rows * CHUNK].fill(0.0);
@@ -436,10 +439,11 @@ mod tests {
                     &mut tmp,
                     &mut calls,
                 );
-                let got = match ts.row[v] {
-                    usize::MAX => &ts.sparse[v * g.width..(v + 1) * g.width],
-                    r => &ts.dense[r * g.wt.cols..r * g.wt.cols + g.width],
-                };
+                let mut got = vec![0.0; g.width];
+                match ts.row[v] {
+                    usize::MAX => got.copy_from_slice(&ts.sparse[v * g.width..][..g.width]),
+                    r => ts.dense.reduce_into(r, &mut got),
+                }
                 for (a, b) in got.iter().zip(&acc) {
                     assert!((a - b).abs() < 1e-12, "variant {v}: {a} vs {b}");
                 }
