@@ -62,6 +62,11 @@ for t, df in [(0.1, 10), (1, 1), (2, 3), (2, 100), (-2.5, 30), (5, 5), (10, 2), 
         add("ln_t_two_sided", [t, df], v)
     else:
         add("ln_t_two_sided", [t, df], mp_ln_t_two_sided(t, df), "mpmath")
+# Near p = 1 and around the branch point of the continued fraction (|t| of 1.2 to 1.8 at
+# large df), where the front factor of the tail must keep its digits: mpmath.
+for df in [3.5, 100, 4970, 1e6]:
+    for t in [1e-3, 0.0056, 0.126, 0.63, 1.2, 1.259, 1.62, 1.75, 2.2]:
+        add("ln_t_two_sided", [t, df], mp_ln_t_two_sided(t, df), "mpmath")
 # scipy's t.ppf breaks down in the far tail (it returns -1e100 for p = 1e-300, df = 1):
 # mpmath there, where df = 1 is the Cauchy quantile -cot(pi p).
 add("t_quantile", [1e-300, 1], -mp.cot(mp.pi * mp.mpf("1e-300")), "mpmath")

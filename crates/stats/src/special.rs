@@ -19,12 +19,7 @@ pub fn ln_gamma(x: f64) -> f64 {
         return (PI / (PI * x).sin()).ln() - ln_gamma(1.0 - x);
     }
     if x >= 10.0 {
-        let r = 1.0 / x;
-        let r2 = r * r;
-        let series = r
-            * (1.0 / 12.0
-                - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0 - r2 / 1188.0))));
-        return (x - 0.5) * x.ln() - x + LN_SQRT_2PI + series;
+        return (x - 0.5) * x.ln() - x + LN_SQRT_2PI + stirling_tail(x);
     }
     const G: f64 = 7.0;
     const C: [f64; 9] = [
@@ -47,9 +42,32 @@ pub fn ln_gamma(x: f64) -> f64 {
     LN_SQRT_2PI + (z + 0.5) * t.ln() - t + a.ln()
 }
 
+/// The tail `ln Γ(x) − ((x − 1/2) ln x − x + ln √(2π))` of Stirling's series, for `x ≥ 10`.
+fn stirling_tail(x: f64) -> f64 {
+    let r = 1.0 / x;
+    let r2 = r * r;
+    r * (1.0 / 12.0 - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0 - r2 / 1188.0))))
+}
+
 /// `ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b)`.
+///
+/// Where the larger argument `a` is at least 10, `ln Γ(a) − ln Γ(a + b)` is taken as one
+/// Stirling difference, `−b ln a − (a + b − 1/2) ln(1 + b/a) + b` plus the series tails,
+/// rather than as the difference of two values of size `a ln a`: at `a = 5·10⁵` (the t tail
+/// of a biobank regression) that difference kept only 10 of its 16 digits.
 pub fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+    if a.is_nan() || b.is_nan() || a <= 0.0 || b <= 0.0 {
+        return f64::NAN;
+    }
+    let (big, small) = if a >= b { (a, b) } else { (b, a) };
+    if big < 10.0 || big.is_infinite() {
+        return ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
+    }
+    let s = big + small;
+    let ratio = -small * big.ln() - (s - 0.5) * (small / big).ln_1p()
+        + small
+        + (stirling_tail(big) - stirling_tail(s));
+    ln_gamma(small) + ratio
 }
 
 /// Logarithms of both regularised incomplete gamma functions: `(ln P(a, x), ln Q(a, x))`.

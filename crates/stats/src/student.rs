@@ -1,11 +1,11 @@
 //! Student's t distribution: log tails (for regression t statistics) and quantiles.
 
 use crate::lanes::{betacf_many, LANES};
-use crate::special::{ln_beta, ln_beta_inc_ln};
+use crate::special::{betacf, ln_beta, ln_beta_inc_ln};
 use std::f64::consts::LN_2;
 
 /// `ln` of `(x, 1 − x)` with `x = df / (df + t²)`, computed without cancellation or overflow
-/// (`ln_df = df.ln()`, passed in so that a batch computes it once).
+/// (`ln_df = df.ln()`).
 fn ln_x_y(t: f64, df: f64, ln_df: f64) -> (f64, f64) {
     let t2 = t * t;
     let (ln_denom, ln_t2) = if t2.is_finite() {
@@ -17,8 +17,9 @@ fn ln_x_y(t: f64, df: f64, ln_df: f64) -> (f64, f64) {
     (ln_df - ln_denom, ln_t2 - ln_denom)
 }
 
-/// `ln P(|T| > |t|)` for `T ~ t(df)`: the two-sided p-value of a t statistic, in log space.
-pub fn ln_t_two_sided(t: f64, df: f64) -> f64 {
+/// The general route to `ln P(|T| > |t|)`, through `ln x` and `ln(1 − x)`: for statistics
+/// whose `t²/df` overflows and for degrees of freedom that are not positive and finite.
+fn ln_two_sided_by_logs(t: f64, df: f64) -> f64 {
     if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
@@ -32,50 +33,78 @@ pub fn ln_t_two_sided(t: f64, df: f64) -> f64 {
     ln_beta_inc_ln(0.5 * df, 0.5, ln_x, ln_y).0
 }
 
+/// `ln P(|T| > |t|)` for `T ~ t(df)`: the two-sided p-value of a t statistic, in log space.
+pub fn ln_t_two_sided(t: f64, df: f64) -> f64 {
+    StudentT::new(df).ln_two_sided(t)
+}
+
 /// [`ln_t_two_sided`] for many statistics with the same degrees of freedom, as a linear
 /// regression scan has for every phenotype of one variant.
 ///
-/// The constants of `df` (`ln B(df/2, 1/2)`, `ln(df/2)`, `ln df`, the branch point of the
-/// continued fraction) are computed once in [`StudentT::new`], the tail that is not asked
-/// for is never computed, and the continued fractions of several statistics run
-/// interleaved. Every result is bit-identical to [`ln_t_two_sided`]`(t, df)`: the same
-/// operations in the same order, including the edge cases (`t = 0`, `±∞`, NaN, `df ≤ 0`).
+/// The constants of `df` (`ln B(df/2, 1/2)`, `ln df`, the branch point of the continued
+/// fraction) are computed once in [`StudentT::new`], the tail that is not asked for is never
+/// computed, and the continued fractions of several statistics run interleaved.
+///
+/// With `r = t²/df`, `x = df/(df + t²) = 1/(1 + r)` and `ln x = −ln(1 + r)`, the front
+/// factor `x^(df/2) (1 − x)^(1/2) / B` of the incomplete beta function is
+/// `|t| exp((df/2 + 1/2) ln x − ln df / 2 − ln B)`: one `ln_1p` and one `exp` or `ln` per
+/// statistic, where taking `ln x` and `ln(1 − x)` separately costs four. Where the continued
+/// fraction is that of the complement (small `|t|`, `p > 0.08`), `p = 1 − I` is formed
+/// directly, so the p-value itself costs no further `exp`.
+///
+/// Every result is bit-identical to [`ln_t_two_sided`]`(t, df)`: the same operations in the
+/// same order, including the edge cases (`t = 0`, `±∞`, NaN, `df ≤ 0`).
 #[derive(Debug, Clone, Copy)]
 pub struct StudentT {
     df: f64,
-    ln_df: f64,
     /// `df / 2`, the first shape of the incomplete beta function (the second is 1/2).
     a: f64,
-    ln_a: f64,
-    ln_b: f64,
-    ln_beta: f64,
+    /// `df / 2 + 1/2`, the power of `x` in the front factor once `(1 − x)^(1/2)` is folded in.
+    a_half: f64,
+    /// `−ln df / 2 − ln B(a, 1/2) − ln a`: the constant of `ln I_x(a, 1/2)`.
+    c_lower: f64,
+    /// `−ln df / 2 − ln B(a, 1/2) − ln(1/2)`: the constant of `ln I_{1−x}(1/2, a)`.
+    c_upper: f64,
     /// Below it the continued fraction of `I_x(a, 1/2)` converges, above it that of
     /// `I_{1−x}(1/2, a)`.
     split: f64,
+    /// Whether `df` is positive and finite (else every tail takes [`ln_two_sided_by_logs`]).
+    regular: bool,
 }
 
-/// What one statistic needs once its continued fraction is known.
+/// Where a statistic stands before its continued fraction.
+enum Start {
+    /// Its tail, known without a continued fraction: `(ln p, p)`.
+    Known(f64, f64),
+    /// Its continued fraction `betacf(a, b, x)` is still to run.
+    Fraction { a: f64, b: f64, x: f64, tail: Tail },
+}
+
+/// What one statistic needs once its continued fraction `h` is known.
 #[derive(Debug, Clone, Copy, Default)]
-struct Pending {
-    at: usize,
-    ln_front: f64,
+struct Tail {
+    /// `(df/2 + 1/2) ln x`.
+    ln_rest: f64,
+    /// `|t|`.
+    t_abs: f64,
     /// Whether the fraction is that of the lower tail `I_x(a, 1/2)` (else of its complement).
     lower: bool,
 }
 
 impl StudentT {
     /// The t distribution with `df` degrees of freedom (any value: invalid ones give NaN
-    /// tails, as [`ln_t_two_sided`] does).
+    /// tails).
     pub fn new(df: f64) -> Self {
         let (a, b) = (0.5 * df, 0.5);
+        let c = -0.5 * df.ln() - ln_beta(a, b);
         Self {
             df,
-            ln_df: df.ln(),
             a,
-            ln_a: a.ln(),
-            ln_b: f64::ln(b),
-            ln_beta: ln_beta(a, b),
+            a_half: a + b,
+            c_lower: c - a.ln(),
+            c_upper: c - f64::ln(b),
             split: (a + 1.0) / (a + b + 2.0),
+            regular: df > 0.0 && df.is_finite(),
         }
     }
 
@@ -84,87 +113,135 @@ impl StudentT {
         self.df
     }
 
+    /// `ln P(|T| > |t|)`.
+    pub fn ln_two_sided(&self, t: f64) -> f64 {
+        match self.start(t) {
+            Start::Known(ln_p, _) => ln_p,
+            Start::Fraction { a, b, x, tail } => self.finish(tail, betacf(a, b, x)).0,
+        }
+    }
+
+    /// The first steps of a tail: the edge cases, `x`, and which continued fraction it needs.
+    #[inline(always)]
+    fn start(&self, t: f64) -> Start {
+        if !self.regular || t.is_nan() {
+            let ln_p = ln_two_sided_by_logs(t, self.df);
+            return Start::Known(ln_p, ln_p.exp());
+        }
+        let r = t * t / self.df;
+        if t == 0.0 || r == 0.0 {
+            // t² underflows: P = 1 to every digit a double holds.
+            return Start::Known(0.0, 1.0);
+        }
+        if !r.is_finite() {
+            let ln_p = ln_two_sided_by_logs(t, self.df);
+            return Start::Known(ln_p, ln_p.exp());
+        }
+        let x = 1.0 / (1.0 + r);
+        let tail = Tail {
+            ln_rest: self.a_half * -r.ln_1p(),
+            t_abs: t.abs(),
+            lower: x < self.split,
+        };
+        if tail.lower {
+            Start::Fraction {
+                a: self.a,
+                b: 0.5,
+                x,
+                tail,
+            }
+        } else {
+            Start::Fraction {
+                a: 0.5,
+                b: self.a,
+                x: r / (1.0 + r),
+                tail,
+            }
+        }
+    }
+
+    /// `(ln p, p)` from the continued fraction `h` of a statistic.
+    #[inline(always)]
+    fn finish(&self, tail: Tail, h: f64) -> (f64, f64) {
+        if tail.lower {
+            let ln_p = tail.ln_rest + (tail.t_abs * h).ln() + self.c_lower;
+            (ln_p, ln_p.exp())
+        } else {
+            // I_{1−x}(1/2, a), the complement of the p-value, which is at least 0.08 here.
+            let j = tail.t_abs * h * (tail.ln_rest + self.c_upper).exp();
+            ((-j).ln_1p(), 1.0 - j)
+        }
+    }
+
     /// `out[i] = ln P(|T| > |t[i]|)`, bit-identical to [`ln_t_two_sided`]`(t[i], df)`.
     ///
     /// # Panics
     /// If `t` and `out` differ in length.
     pub fn ln_two_sided_many(&self, t: &[f64], out: &mut [f64]) {
         assert_eq!(t.len(), out.len(), "one output per statistic");
-        let (df, a, b) = (self.df, self.a, 0.5);
+        self.each_tail(t, |i, ln_p, _| out[i] = ln_p);
+    }
+
+    /// [`StudentT::ln_two_sided_many`] with the p-values too: `p[i] = P(|T| > |t[i]|)`,
+    /// which is `exp(ln_p[i])` up to rounding (formed as `1 − I` where `p > 0.08`).
+    ///
+    /// # Panics
+    /// If the three slices differ in length.
+    pub fn two_sided_many(&self, t: &[f64], ln_p: &mut [f64], p: &mut [f64]) {
+        assert!(
+            t.len() == ln_p.len() && t.len() == p.len(),
+            "one output per statistic"
+        );
+        self.each_tail(t, |i, l, q| (ln_p[i], p[i]) = (l, q));
+    }
+
+    /// Calls `store(i, ln p, p)` for every statistic `t[i]`, in no particular order.
+    fn each_tail(&self, t: &[f64], mut store: impl FnMut(usize, f64, f64)) {
         // One queue per branch: the fractions of one branch take similar numbers of
         // iterations (those of the lower tail many more near the branch point), and lanes
         // that run together wait for the slowest of them.
         let mut queues = [Queue::default(), Queue::default()];
         for (i, &ti) in t.iter().enumerate() {
-            // The checks of `ln_t_two_sided` and `ln_beta_inc_ln`, in their order.
-            if ti.is_nan() || df.is_nan() || df <= 0.0 {
-                out[i] = f64::NAN;
-                continue;
-            }
-            if ti == 0.0 {
-                out[i] = 0.0;
-                continue;
-            }
-            if ti.is_infinite() {
-                out[i] = f64::NEG_INFINITY;
-                continue;
-            }
-            let (ln_x, ln_y) = ln_x_y(ti, df, self.ln_df);
-            if a.is_nan() || ln_x.is_nan() || ln_y.is_nan() || a <= 0.0 {
-                out[i] = f64::NAN;
-                continue;
-            }
-            if ln_x == f64::NEG_INFINITY {
-                out[i] = f64::NEG_INFINITY;
-                continue;
-            }
-            if ln_y == f64::NEG_INFINITY {
-                out[i] = 0.0;
-                continue;
-            }
-            let x = ln_x.exp();
-            let ln_front = a * ln_x + b * ln_y - self.ln_beta;
-            let lower = x < self.split;
-            let q = &mut queues[usize::from(lower)];
-            let n = q.n;
-            (q.a[n], q.b[n], q.x[n]) = if lower { (a, b, x) } else { (b, a, ln_y.exp()) };
-            q.pending[n] = Pending {
-                at: i,
-                ln_front,
-                lower,
+            let (a, b, x, tail) = match self.start(ti) {
+                Start::Known(ln_p, p) => {
+                    store(i, ln_p, p);
+                    continue;
+                }
+                Start::Fraction { a, b, x, tail } => (a, b, x, tail),
             };
+            let q = &mut queues[usize::from(tail.lower)];
+            let n = q.n;
+            (q.a[n], q.b[n], q.x[n]) = (a, b, x);
+            q.pending[n] = (i, tail);
             q.n += 1;
             if q.n == LANES {
-                self.finish(q, out);
+                self.run(q, &mut store);
             }
         }
         for q in &mut queues {
             if q.n > 0 {
-                self.finish(q, out);
+                self.run(q, &mut store);
             }
         }
     }
 
-    /// Runs the continued fractions of a queue, writes their tails and empties it.
-    fn finish(&self, q: &mut Queue, out: &mut [f64]) {
+    /// Runs the continued fractions of a queue, stores their tails and empties it.
+    fn run(&self, q: &mut Queue, store: &mut impl FnMut(usize, f64, f64)) {
         let n = q.n;
         let mut h = [0.0; LANES];
         betacf_many(&q.a[..n], &q.b[..n], &q.x[..n], &mut h[..n]);
-        for (p, &h) in q.pending[..n].iter().zip(h.iter()) {
-            out[p.at] = if p.lower {
-                p.ln_front + h.ln() - self.ln_a
-            } else {
-                crate::ln1m_exp(p.ln_front + h.ln() - self.ln_b)
-            };
+        for (&(i, tail), &h) in q.pending[..n].iter().zip(h.iter()) {
+            let (ln_p, p) = self.finish(tail, h);
+            store(i, ln_p, p);
         }
         q.n = 0;
     }
 }
 
 /// Up to [`LANES`] statistics waiting for their continued fractions `betacf(a, b, x)`.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Queue {
-    pending: [Pending; LANES],
+    pending: [(usize, Tail); LANES],
     a: [f64; LANES],
     b: [f64; LANES],
     x: [f64; LANES],
@@ -274,7 +351,7 @@ mod tests {
             let lower = t
                 .iter()
                 .filter(|&&t| t.is_finite() && t != 0.0)
-                .map(|&t| ln_x_y(t, df, df.ln()).0.exp() < dist.split)
+                .map(|&t| matches!(dist.start(t), Start::Fraction { tail, .. } if tail.lower))
                 .collect::<Vec<_>>();
             assert!(lower.contains(&true) && lower.contains(&false), "df {df}");
             for len in 1..=17 {
@@ -290,6 +367,32 @@ mod tests {
                         t[i],
                         f64::from_bits(*w)
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn p_values_agree_with_their_logarithms() {
+        // p is formed as 1 − I in the upper branch and as exp(ln p) in the lower one; either
+        // way it must be exp(ln p) to a few ulps (the accuracy of ln p itself is checked
+        // against mpmath in tests/reference.rs).
+        let mut t: Vec<f64> = (-60..=60).map(|e| 10f64.powf(e as f64 / 20.0)).collect();
+        t.extend((1..400).map(|i| i as f64 * 0.01));
+        for df in [0.5, 1.0, 3.5, 100.0, 4_970.0, 1e6] {
+            let dist = StudentT::new(df);
+            let mut ln_p = vec![0.0; t.len()];
+            let mut p = vec![0.0; t.len()];
+            dist.two_sided_many(&t, &mut ln_p, &mut p);
+            let mut only_ln = vec![0.0; t.len()];
+            dist.ln_two_sided_many(&t, &mut only_ln);
+            assert_eq!(ln_p, only_ln);
+            for ((&t, &l), &p) in t.iter().zip(&ln_p).zip(&p) {
+                if l > -700.0 {
+                    let rel = (p - l.exp()).abs() / l.exp();
+                    assert!(rel < 1e-14, "df {df} t {t}: p {p} vs exp(ln p) {}", l.exp());
+                } else {
+                    assert!(p < 1e-300, "df {df} t {t}: p {p}");
                 }
             }
         }

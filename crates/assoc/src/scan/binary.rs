@@ -60,6 +60,7 @@ pub fn test_variant(
                     se,
                     stat: z,
                     ln_p,
+                    p: ln_p.exp(),
                     firth: Some(used_firth),
                     err: None,
                 }

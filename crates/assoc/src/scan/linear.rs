@@ -44,7 +44,7 @@ pub fn test_variant(
     };
     // Results are pushed with their p-value pending; `p_values` fills them in with one
     // batched call (one df for every phenotype of the variant).
-    let mut pending = Pending::take(&mut s.t_at, &mut s.t_stat, &mut s.t_ln_p);
+    let mut pending = Pending::take(&mut s.t_at, &mut s.t_stat, &mut s.t_ln_p, &mut s.t_p);
     let finish = |out: &mut Vec<TestResult>, p: &mut Pending, num: f64, rss: f64, sgg: f64| {
         let beta = num / sgg;
         let se = (rss / df / sgg).sqrt();
@@ -61,6 +61,7 @@ pub fn test_variant(
                 se,
                 stat: t,
                 ln_p: f64::NAN,
+                p: f64::NAN,
                 firth: None,
                 err: None,
             });
@@ -208,35 +209,46 @@ struct Pending {
     at: Vec<usize>,
     stat: Vec<f64>,
     ln_p: Vec<f64>,
+    p: Vec<f64>,
 }
 
 impl Pending {
     /// Borrows the buffers (fields of [`Scratch`], taken one by one so that the rest of it
     /// stays borrowable).
-    fn take(at: &mut Vec<usize>, stat: &mut Vec<f64>, ln_p: &mut Vec<f64>) -> Self {
-        let mut p = Self {
+    fn take(
+        at: &mut Vec<usize>,
+        stat: &mut Vec<f64>,
+        ln_p: &mut Vec<f64>,
+        p: &mut Vec<f64>,
+    ) -> Self {
+        let mut pending = Self {
             at: std::mem::take(at),
             stat: std::mem::take(stat),
             ln_p: std::mem::take(ln_p),
+            p: std::mem::take(p),
         };
-        p.at.clear();
-        p.stat.clear();
-        p
+        pending.at.clear();
+        pending.stat.clear();
+        pending
     }
 
     fn give_back(self, s: &mut Scratch) {
         s.t_at = self.at;
         s.t_stat = self.stat;
         s.t_ln_p = self.ln_p;
+        s.t_p = self.p;
     }
 
     /// Two-sided p-values of every pending statistic with `df` degrees of freedom.
     fn p_values(&mut self, df: f64, out: &mut [TestResult]) {
+        let n = self.stat.len();
         self.ln_p.clear();
-        self.ln_p.resize(self.stat.len(), 0.0);
-        StudentT::new(df).ln_two_sided_many(&self.stat, &mut self.ln_p);
-        for (&at, &ln_p) in self.at.iter().zip(&self.ln_p) {
-            out[at].ln_p = ln_p;
+        self.ln_p.resize(n, 0.0);
+        self.p.clear();
+        self.p.resize(n, 0.0);
+        StudentT::new(df).two_sided_many(&self.stat, &mut self.ln_p, &mut self.p);
+        for ((&at, &ln_p), &p) in self.at.iter().zip(&self.ln_p).zip(&self.p) {
+            (out[at].ln_p, out[at].p) = (ln_p, p);
         }
     }
 }

@@ -90,6 +90,8 @@ pub struct TestResult {
     pub stat: f64,
     /// Natural log of the two-sided p-value.
     pub ln_p: f64,
+    /// The two-sided p-value: `exp(ln_p)` to a few ulps, 0 where that underflows.
+    pub p: f64,
     /// Logistic only: whether Firth regression produced the estimate.
     pub firth: Option<bool>,
     /// Why it was not tested.
@@ -106,6 +108,7 @@ impl TestResult {
             se: f64::NAN,
             stat: f64::NAN,
             ln_p: f64::NAN,
+            p: f64::NAN,
             firth,
             err: Some(err),
         }

@@ -213,6 +213,8 @@ pub struct Scratch {
     pub t_at: Vec<usize>,
     /// See `t_stat`.
     pub t_ln_p: Vec<f64>,
+    /// See `t_stat`.
+    pub t_p: Vec<f64>,
     /// Logistic regression buffers.
     pub logistic: crate::regress::logistic::Workspace,
     /// A linear group's missing-call sums, for its exclusions.

@@ -109,7 +109,7 @@ impl Renderer {
         let mut p_values = Vec::with_capacity(tested.len() * n_pheno);
         let mut log10_p = Vec::with_capacity(tested.len() * n_pheno);
         for t in tested {
-            p_values.extend(t.results.iter().map(|r| r.ln_p.exp()));
+            p_values.extend(t.results.iter().map(|r| r.p));
             log10_p.extend(t.results.iter().map(|r| log10p(r.ln_p)));
         }
         let mut text = Vec::with_capacity(tested.len() * n_pheno * 96);
