@@ -226,14 +226,22 @@ fn write_block(
     records: &[BimRecord],
     tiles: &[(Vec<Tested>, RenderedTile)],
 ) -> Result<usize> {
-    // Phenotype by phenotype: one p-value histogram at a time takes the block's variants.
+    // Variant by variant, each variant's results in order: they lie together, and the
+    // summaries' state (the histograms count in batches) stays in the cache.
     let n_pheno = summaries.len();
-    for (p, summary) in summaries.iter_mut().enumerate() {
-        for (tile, rendered) in tiles {
-            for (v, o) in tile.iter().enumerate() {
-                let (rec, r) = (&records[o.index], &o.results[p]);
-                let at = v * n_pheno + p;
-                summary.add(r, rendered.p[at], rendered.log10p[at], || TopHit {
+    for (tile, rendered) in tiles {
+        for (v, o) in tile.iter().enumerate() {
+            let rec = &records[o.index];
+            let at = v * n_pheno;
+            let p_values = &rendered.p[at..at + n_pheno];
+            let log10_p = &rendered.log10p[at..at + n_pheno];
+            for (((summary, r), &p), &log10p) in summaries
+                .iter_mut()
+                .zip(&o.results)
+                .zip(p_values)
+                .zip(log10_p)
+            {
+                summary.add(r, p, log10p, || TopHit {
                     id: rec.id.clone(),
                     chrom: rec.chrom.clone(),
                     pos: rec.pos,
