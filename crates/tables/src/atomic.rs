@@ -18,6 +18,12 @@ pub struct AtomicFile {
     written_back: u64,
 }
 
+/// Bytes that [`AtomicFile::start_writeback`] lets accumulate before it starts their
+/// write-back: every start is a pass through the file system's write-back code, and a scan
+/// of 40 phenotypes starting 41 files' 84 KB at every block spent 2% of its CPU there (and
+/// 0.1 s of 2.6 s of its time) for no gain over one start per megabyte.
+pub const WRITEBACK_MIN_BYTES: u64 = 1 << 20;
+
 impl AtomicFile {
     /// Starts writing `target` (its folder must exist).
     pub fn create(target: impl AsRef<Path>) -> Result<Self> {
@@ -61,16 +67,22 @@ impl AtomicFile {
     /// megabytes calls this now and then (on Linux `posix_fadvise(DONTNEED)` over the bytes
     /// written since the last call, which also drops them from the page cache once on disk).
     /// Only a hint: failures change nothing and are ignored; elsewhere it does nothing.
+    /// Fewer than [`WRITEBACK_MIN_BYTES`] new bytes wait for a later call.
     pub fn start_writeback(&mut self) {
         #[cfg(target_os = "linux")]
         {
             let file = self.temp.as_file();
             let end = file.metadata().map_or(0, |m| m.len());
-            if let Some(len) = std::num::NonZeroU64::new(end.saturating_sub(self.written_back)) {
-                let advice = rustix::fs::Advice::DontNeed;
-                if rustix::fs::fadvise(file, self.written_back, Some(len), advice).is_ok() {
-                    self.written_back = end;
-                }
+            let new_bytes = end.saturating_sub(self.written_back);
+            if new_bytes < WRITEBACK_MIN_BYTES {
+                return;
+            }
+            let (len, advice) = (
+                std::num::NonZeroU64::new(new_bytes),
+                rustix::fs::Advice::DontNeed,
+            );
+            if rustix::fs::fadvise(file, self.written_back, len, advice).is_ok() {
+                self.written_back = end;
             }
         }
     }
@@ -128,5 +140,22 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
         let mode = std::fs::metadata(&target).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o644);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn writeback_starts_once_a_megabyte_has_gathered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = AtomicFile::create(dir.path().join("big.bin")).unwrap();
+        file.file().write_all(&[7u8; 4096]).unwrap();
+        file.start_writeback();
+        assert_eq!(file.written_back, 0, "a few kilobytes wait");
+        let rest = vec![7u8; WRITEBACK_MIN_BYTES as usize];
+        file.file().write_all(&rest).unwrap();
+        file.start_writeback();
+        assert_eq!(file.written_back, 4096 + WRITEBACK_MIN_BYTES);
+        file.commit().unwrap();
+        let len = std::fs::metadata(dir.path().join("big.bin")).unwrap().len();
+        assert_eq!(len, 4096 + WRITEBACK_MIN_BYTES);
     }
 }
