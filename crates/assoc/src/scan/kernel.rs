@@ -7,7 +7,7 @@
 //!
 //! The sums stay split in their 8 lanes across the chunks of samples ([`LaneSums`]) and are
 //! reduced once at the end: reducing every register tile after every chunk of 512 samples
-//! cost about a seventh of the kernel.
+//! cost about a sixth of the kernel.
 //!
 //! The instruction set is picked at run time (AVX-512, AVX2, or the baseline), never at
 //! compile time, so one binary runs everywhere. Every path adds the same products in the
