@@ -4,9 +4,8 @@ use crate::lanes::{betacf_many, LANES};
 use crate::special::{betacf, ln_beta, ln_beta_inc_ln};
 use std::f64::consts::LN_2;
 
-/// `ln` of `(x, 1 − x)` with `x = df / (df + t²)`, computed without cancellation or overflow
-/// (`ln_df = df.ln()`).
-fn ln_x_y(t: f64, df: f64, ln_df: f64) -> (f64, f64) {
+/// `ln` of `(x, 1 − x)` with `x = df / (df + t²)`, computed without overflow.
+fn ln_x_y(t: f64, df: f64) -> (f64, f64) {
     let t2 = t * t;
     let (ln_denom, ln_t2) = if t2.is_finite() {
         ((df + t2).ln(), t2.ln())
@@ -14,7 +13,7 @@ fn ln_x_y(t: f64, df: f64, ln_df: f64) -> (f64, f64) {
         let ln_t2 = 2.0 * t.abs().ln();
         (ln_t2 + (df * (-ln_t2).exp()).ln_1p(), ln_t2)
     };
-    (ln_df - ln_denom, ln_t2 - ln_denom)
+    (df.ln() - ln_denom, ln_t2 - ln_denom)
 }
 
 /// The general route to `ln P(|T| > |t|)`, through `ln x` and `ln(1 − x)`: for statistics
@@ -29,7 +28,7 @@ fn ln_two_sided_by_logs(t: f64, df: f64) -> f64 {
     if t.is_infinite() {
         return f64::NEG_INFINITY;
     }
-    let (ln_x, ln_y) = ln_x_y(t, df, df.ln());
+    let (ln_x, ln_y) = ln_x_y(t, df);
     ln_beta_inc_ln(0.5 * df, 0.5, ln_x, ln_y).0
 }
 
